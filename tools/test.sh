@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Sets up and builds (tools/setup.sh), runs the whole test suite, then rebuilds the engine and queue
+# tests under AddressSanitizer+UndefinedBehaviorSanitizer and ThreadSanitizer (own build directories)
+# and runs them: all engine tests under ASan+UBSan, the concurrent ones under TSan.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash tools/setup.sh
+jobs=$(nproc)
+
+ctest --test-dir build --output-on-failure -j "$jobs"
+
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+for sanitizer in address,undefined thread; do
+  dir="build-${sanitizer//,/-}"
+  cmake -S . -B "$dir" -G Ninja -DMOESIM_SANITIZE="$sanitizer" -DMOESIM_BUILD_BENCH=OFF >/dev/null
+  cmake --build "$dir" -j "$jobs" >/dev/null
+  label=sanitize
+  [ "$sanitizer" = thread ] && label=concurrent
+  echo "== tests under -fsanitize=$sanitizer (label $label)"
+  ctest --test-dir "$dir" --output-on-failure -j "$jobs" -L "$label"
+done
