@@ -1,63 +1,78 @@
 #include "sim/engine.h"
 
-#include <queue>
 #include <stdexcept>
-#include <unordered_set>
+#include <string>
 
 namespace moesim::sim {
 
 namespace {
-struct Entry {
-  std::int64_t time;
-  std::uint64_t sequence;
-  HandlerId handler;
-  std::uint64_t payload;
-  bool operator>(const Entry& other) const noexcept {
-    return time != other.time ? time > other.time : sequence > other.sequence;
-  }
-};
-
+// Order-sensitive 64-bit mixing (boost::hash_combine's recipe with the 64-bit golden ratio).
 std::uint64_t mix(std::uint64_t hash, std::uint64_t value) noexcept {
   hash ^= value + 0x9E3779B97F4A7C15ULL + (hash << 6) + (hash >> 2);
   return hash;
 }
+// Compaction runs when tombstones outnumber live events (and exceed this floor), so it costs O(1)
+// amortised per cancel and the heap is never more than about half dead.
+constexpr std::size_t kTombstoneFloor = 1024;
 }  // namespace
-
-struct Engine::Queue {
-  std::priority_queue<Entry, std::vector<Entry>, std::greater<Entry>> heap;
-  std::unordered_set<std::uint64_t> cancelled;
-};
-
-Engine::Engine() : queue_(std::make_unique<Queue>()) {}
-Engine::~Engine() = default;
 
 HandlerId Engine::add_handler(EventHandler& handler) {
   handlers_.push_back(&handler);
   return static_cast<HandlerId>(handlers_.size() - 1);
 }
 
-EventId Engine::schedule_at(Picoseconds when, HandlerId handler, std::uint64_t payload) {
-  if (when < now_) throw std::invalid_argument("Engine::schedule_at: time is in the past");
-  const std::uint64_t sequence = next_sequence_++;
-  queue_->heap.push(Entry{when.count(), sequence, handler, payload});
-  return EventId{sequence, handler, payload};
+std::uint32_t Engine::new_slot() {
+  if (slots_.size() >= kNoSlot) throw std::length_error("Engine: more than 2^32-1 pending events");
+  slots_.push_back(kFree | kNoSlot);
+  return static_cast<std::uint32_t>(slots_.size() - 1);
+}
+
+void Engine::throw_time_in_past(const char* where) {
+  throw std::invalid_argument(std::string(where) + ": time is earlier than now()");
 }
 
 bool Engine::cancel(const EventId& id) {
-  if (!id.valid()) return false;
-  return queue_->cancelled.insert(id.sequence).second;
+  if (!is_pending(id)) return false;
+  // Lazy deletion: the heap record stays as a tombstone (its slot no longer names its sequence)
+  // and is skipped when popped or removed by compaction.
+  release_slot(id.slot);
+  --live_;
+  ++tombstones_;
+  ++cancelled_;
+  compact_if_mostly_tombstones();
+  return true;
+}
+
+void Engine::compact_if_mostly_tombstones() {
+  if (tombstones_ <= kTombstoneFloor || tombstones_ <= live_) return;
+  queue_.remove_if(
+      [this](const QueuedEvent& event) { return slots_[event.tag] != event.sequence; });
+  tombstones_ = 0;
 }
 
 EventId Engine::reschedule(const EventId& id, Picoseconds when) {
+  if (!id.valid()) throw std::invalid_argument("Engine::reschedule: invalid EventId");
+  if (when < now_) throw_time_in_past("Engine::reschedule");
   cancel(id);
   return schedule_at(when, id.handler, id.payload);
 }
 
-std::size_t Engine::pending() const noexcept {
-  return queue_->heap.size() - queue_->cancelled.size();
+void Engine::drain_posted() {
+  queue_.drain_posted([this](QueuedEvent& event) {
+    if (event.time < now_.count()) {
+      event.time = now_.count();
+      ++late_posts_;
+    }
+    const std::uint32_t slot = take_slot();
+    event.tag = slot;
+    slots_[slot] = event.sequence;
+    ++live_;
+  });
 }
 
-std::uint64_t Engine::run() { return run_loop(Picoseconds::max()); }
+std::uint64_t Engine::run() {
+  return run_loop(Picoseconds::max());
+}
 
 std::uint64_t Engine::run_until(Picoseconds limit) {
   const std::uint64_t count = run_loop(limit);
@@ -68,19 +83,24 @@ std::uint64_t Engine::run_until(Picoseconds limit) {
 std::uint64_t Engine::run_loop(Picoseconds limit) {
   stop_requested_ = false;
   std::uint64_t count = 0;
-  auto& heap = queue_->heap;
-  while (!heap.empty() && !stop_requested_) {
-    const Entry top = heap.top();
-    if (top.time > limit.count()) break;
-    heap.pop();
-    if (!queue_->cancelled.empty() && queue_->cancelled.erase(top.sequence)) continue;
-    now_ = Picoseconds{top.time};
-    trace_hash_ = mix(mix(mix(mix(trace_hash_, static_cast<std::uint64_t>(top.time)), top.sequence),
-                          top.handler),
-                      top.payload);
+  while (!stop_requested_) {
+    if (queue_.has_posted()) drain_posted();
+    if (queue_.empty() || queue_.top().time > limit.count()) break;
+    const QueuedEvent event = queue_.pop();
+    if (slots_[event.tag] != event.sequence) {  // cancelled
+      --tombstones_;
+      continue;
+    }
+    release_slot(event.tag);
+    --live_;
+    now_ = Picoseconds{event.time};
+    trace_hash_ =
+        mix(mix(mix(mix(trace_hash_, static_cast<std::uint64_t>(event.time)), event.sequence),
+                event.handler),
+            event.payload);
     ++executed_;
     ++count;
-    handlers_[top.handler]->on_event(*this, top.payload);
+    handlers_[event.handler]->on_event(*this, event.payload);
   }
   return count;
 }

@@ -1,6 +1,7 @@
 #pragma once
 // Deterministic random streams. Each component draws from its own stream derived from the run seed
 // and a stream name, so adding a component never shifts another component's random numbers.
+#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <string_view>
@@ -29,9 +30,24 @@ class RandomStream {
   // Uniform in [0, 1) with 53 random bits.
   double uniform() noexcept { return static_cast<double>((*this)() >> 11) * 0x1.0p-53; }
   // Uniform integer in [0, bound) without modulo bias (Lemire's multiply-shift with rejection).
-  std::uint64_t below(std::uint64_t bound) noexcept;
-  // Exponential with the given mean, by inversion.
-  double exponential(double mean) noexcept;
+  // Inline: it is on the hot path of every event-generating model.
+  std::uint64_t below(std::uint64_t bound) noexcept {
+    if (bound == 0) return 0;
+    __extension__ using Wide = unsigned __int128;
+    Wide product = static_cast<Wide>((*this)()) * bound;
+    auto low = static_cast<std::uint64_t>(product);
+    if (low < bound) {
+      const std::uint64_t threshold = (0 - bound) % bound;
+      while (low < threshold) {
+        product = static_cast<Wide>((*this)()) * bound;
+        low = static_cast<std::uint64_t>(product);
+      }
+    }
+    return static_cast<std::uint64_t>(product >> 64);
+  }
+  // Exponential with the given mean, by inversion. U = k / 2^53, so 1 - U is exact and lies in
+  // (0, 1]: the log is finite, and glibc's log is about twice as fast as log1p.
+  double exponential(double mean) noexcept { return -mean * std::log(1.0 - uniform()); }
 
  private:
   std::uint64_t state_;

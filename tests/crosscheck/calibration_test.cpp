@@ -1,0 +1,172 @@
+// Kernel calibration (workloads/calibration.h): the formula on hand-computed cases, the fit recovering known
+// parameters, and the shipped fit (configs/validation/kernel-calibration.yaml) reproducing the published
+// measurements within the targets and being up to date with the data.
+#include "workloads/calibration.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <string>
+
+namespace moesim::workloads {
+namespace {
+
+const std::string kSource = MOESIM_SOURCE_DIR;
+const std::string kConfigs = kSource + "/configs";
+
+TEST(Calibration, PhaseTimeFormulaByHand) {
+  FittedKernel kernel;
+  kernel.fixed_seconds[static_cast<std::size_t>(CommPhase::Dispatch)] = 20e-6;
+  kernel.scale_up_fraction = 0.8;
+  kernel.scale_out_fraction = 0.5;
+  // NVLink message: 3 us offset + 40 us / 0.8 = 53 us; InfiniBand: 5 us + 30 us / 0.5 = 65 us -> 20 + 65 = 85 us.
+  const std::vector<MessageTiming> timings{{3e-6, 40e-6, false}, {5e-6, 30e-6, true}};
+  EXPECT_NEAR(calibrated_phase_seconds(kernel, CommPhase::Dispatch, timings), 85e-6, 1e-12);
+  // Combine has no fixed cost in this set: 65 us.
+  EXPECT_NEAR(calibrated_phase_seconds(kernel, CommPhase::Combine, timings), 65e-6, 1e-12);
+}
+
+TEST(Calibration, DirectTokenPatternBytes) {
+  CalibrationPoint point;
+  point.pattern = TrafficPattern::DirectTokens;
+  point.gpus = 8;
+  point.tokens_per_gpu = 128;
+  point.experts_per_token = 8;
+  point.bytes_per_copy = 7392;  // 7168 FP8 + 56 x 4-byte scales
+  point.phase = CommPhase::Dispatch;
+  // 128 x 8 = 1024 copies per GPU, 128 to each of the 8 ranks; the 128 to itself stay local:
+  // 8 x 7 messages of 128 x 7392 = 946,176 bytes.
+  const auto messages = phase_messages(point);
+  ASSERT_EQ(messages.size(), 56u);
+  for (const auto& message : messages) {
+    EXPECT_EQ(message.bytes, 946'176u);
+    EXPECT_NE(message.source, message.destination);
+  }
+  // 16 ranks, 1 token: 8 copies go to ranks s+0 .. s+7; s+0 is local -> 7 messages per GPU.
+  point.gpus = 16;
+  point.tokens_per_gpu = 1;
+  EXPECT_EQ(phase_messages(point).size(), 16u * 7);
+}
+
+TEST(Calibration, IdealFlowOnOneServerMatchesClosedForm) {
+  const std::string systems_file = kConfigs + "/validation/systems.yaml";
+  const SystemCatalogue systems(systems_file);
+  CalibrationPoint point;
+  point.system = "h200-hgx";
+  point.pattern = TrafficPattern::EvenAllToAll;
+  point.gpus = 8;
+  point.bytes_per_copy = 450'000;  // per peer
+  point.phase = CommPhase::AllToAll;
+  const auto timings = simulate_points(systems, std::span(&point, 1));
+  // Each GPU sends 7 x 450 kB = 3.15 MB through its 450 GB/s NVLink port: 7 us; zero latency in systems.yaml.
+  FittedKernel ideal;
+  EXPECT_NEAR(calibrated_phase_seconds(ideal, point.phase, timings[0]), 7e-6, 1e-11);
+}
+
+TEST(Calibration, FitRecoversKnownParameters) {
+  // Synthetic measurements made by the model itself with known costs must be fitted back exactly.
+  const SystemCatalogue systems(kConfigs + "/validation/systems.yaml");
+  std::vector<CalibrationPoint> points;
+  for (std::uint32_t ep : {8u, 16u, 32u}) {
+    for (CommPhase phase : {CommPhase::Dispatch, CommPhase::Combine}) {
+      CalibrationPoint point;
+      point.kernel = "synthetic";
+      point.system = "h800-ib";
+      point.gpus = ep;
+      point.tokens_per_gpu = 128;
+      point.experts_per_token = 8;
+      point.bytes_per_copy = phase == CommPhase::Dispatch ? 7392 : 14336;
+      point.phase = phase;
+      points.push_back(point);
+    }
+  }
+  const auto timings = simulate_points(systems, points);
+  FittedKernel truth;
+  truth.fixed_seconds = {25e-6, 31e-6, 0};
+  truth.scale_up_fraction = 0.71;
+  truth.scale_out_fraction = 0.88;
+  for (std::size_t i = 0; i < points.size(); ++i)
+    points[i].measured_seconds = calibrated_phase_seconds(truth, points[i].phase, timings[i]);
+  const FitReport report = fit_calibrations(points, timings);
+  ASSERT_EQ(report.calibrations.size(), 1u);
+  const FittedKernel& fitted = report.calibrations[0];
+  EXPECT_NEAR(fitted.scale_up_fraction, 0.71, 2e-4);
+  EXPECT_NEAR(fitted.scale_out_fraction, 0.88, 2e-4);
+  EXPECT_NEAR(fitted.fixed_seconds[0], 25e-6, 0.05e-6);
+  EXPECT_NEAR(fitted.fixed_seconds[1], 31e-6, 0.05e-6);
+  EXPECT_LT(report.max_abs_relative_error, 1e-3);
+}
+
+class ShippedCalibration : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    files_ = default_measurement_files(kConfigs);
+    data_ = load_calibration_data(files_);
+    systems_file_ = kConfigs + "/validation/systems.yaml";
+    timings_ = simulate_points(SystemCatalogue(systems_file_), data_.points);
+    shipped_ = load_calibration_file(kConfigs + "/validation/kernel-calibration.yaml");
+  }
+  static inline std::vector<std::string> files_;
+  static inline CalibrationData data_;
+  static inline std::string systems_file_;
+  static inline std::vector<std::vector<MessageTiming>> timings_;
+  static inline CalibrationFile shipped_;
+};
+
+TEST_F(ShippedCalibration, DataAreComplete) {
+  // DeepEP low latency: 2 tables x 6 EP sizes x (dispatch, combine) = 24; TensorRT-LLM MNNVL: 2 EP x 9 token
+  // counts x 2 = 36; NCCL: 8 rows. DeepEP normal kernels are listed as not evaluated.
+  EXPECT_EQ(data_.points.size(), 24u + 36u + 8u);
+  ASSERT_EQ(data_.unevaluated_tables.size(), 1u);
+  EXPECT_EQ(data_.unevaluated_tables[0].first, "deepep.v1.normal.after_tencent_ibgda");
+}
+
+TEST_F(ShippedCalibration, ReproducesMeasurementsWithinTargets) {
+  const auto results = evaluate_points(data_.points, timings_, shipped_.calibrations);
+  double sum = 0;
+  std::size_t counted = 0;
+  for (const PointResult& result : results) {
+    if (result.point->excluded) continue;
+    ++counted;
+    sum += std::abs(result.relative_error);
+    EXPECT_LE(std::abs(result.relative_error), 0.15)
+        << result.point->data_id << " " << result.point->label << ": measured "
+        << result.point->measured_seconds * 1e6 << " us, calibrated " << result.calibrated_seconds * 1e6 << " us";
+  }
+  EXPECT_GE(counted, 60u);
+  EXPECT_LE(sum / static_cast<double>(counted), 0.08);
+}
+
+TEST_F(ShippedCalibration, FileIsUpToDateWithTheData) {
+  std::vector<std::string> hashed = files_;
+  hashed.push_back(systems_file_);
+  EXPECT_EQ(shipped_.inputs_hash, hash_files(hashed))
+      << "measurement or system files changed since the fit: run `moesim validate --fit`";
+  // Re-fitting must give the shipped values (to the file's printed precision): an edited parameter file, a changed
+  // flow model or changed data without re-fitting fails here.
+  const FitReport refit = fit_calibrations(data_.points, timings_);
+  ASSERT_EQ(refit.calibrations.size(), shipped_.calibrations.size());
+  for (const FittedKernel& fitted : refit.calibrations) {
+    const FittedKernel& stored = find_calibration(shipped_.calibrations, fitted.kernel, fitted.system);
+    SCOPED_TRACE(fitted.kernel + " on " + fitted.system);
+    EXPECT_NEAR(stored.scale_up_fraction, fitted.scale_up_fraction, 1e-4);
+    EXPECT_NEAR(stored.scale_out_fraction, fitted.scale_out_fraction, 1e-4);
+    for (std::size_t p = 0; p < kCommPhaseCount; ++p) {
+      EXPECT_EQ(stored.phase_fitted[p], fitted.phase_fitted[p]);
+      EXPECT_NEAR(stored.fixed_seconds[p], fitted.fixed_seconds[p], 1e-10);
+    }
+  }
+}
+
+TEST_F(ShippedCalibration, DecodeStepCalibrationCarriesTheFit) {
+  const FittedKernel& fitted = find_calibration(shipped_.calibrations, "deepep-low-latency", "h800-ib");
+  const KernelCalibration decode = to_decode_calibration(fitted);
+  EXPECT_DOUBLE_EQ(decode.bandwidth_fraction[0], fitted.scale_up_fraction);
+  EXPECT_DOUBLE_EQ(decode.bandwidth_fraction[1], fitted.scale_out_fraction);
+  EXPECT_DOUBLE_EQ(decode.bandwidth_fraction[2], fitted.scale_out_fraction);
+  EXPECT_NEAR(decode.dispatch_phase_overhead.seconds(), fitted.fixed_seconds[0], 1e-12);
+  EXPECT_NEAR(decode.combine_phase_overhead.seconds(), fitted.fixed_seconds[1], 1e-12);
+}
+
+}  // namespace
+}  // namespace moesim::workloads

@@ -1,0 +1,226 @@
+// The decode step on tiny fabrics equals the sum of its phases worked out by hand.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <stdexcept>
+
+#include "topology/builders.h"
+#include "workloads/decode.h"
+#include "workloads/roofline.h"
+
+namespace moesim::workloads {
+namespace {
+
+// Two servers of two GPUs with round numbers: NVLink 100 GB/s and 1 us per link (GPU -> NVSwitch ->
+// GPU: 2 us) + 2 us scale-up overhead; NICs 10 GB/s, 1 us per link, one leaf per rail, one spine.
+// Same rail (GPU -> NIC -> leaf -> NIC -> GPU): 4 us + 3 us overhead; cross rail (via the spine):
+// 6 us + 4 us (core) overhead. Leaf uplinks carry 2 x 10 GB/s, so nothing below is contended.
+constexpr const char* kTinyFabric = R"(source: "test fabric, round numbers"
+name: tiny-2x2
+kind: hgx
+servers: 2
+gpus_per_server: 2
+scale_up: {bandwidth: "100 GB/s", link_latency: "1 us"}
+scale_out: {nic_bandwidth: "10 GB/s", rails: 2, spines: 1, oversubscription: 1, gpu_nic_latency: "1 us",
+            nic_leaf_latency: "1 us", leaf_spine_latency: "1 us"}
+overheads: {scale_up: "2 us", scale_out: "3 us", core: "4 us"}
+pxn: false
+)";
+
+topology::Fabric tiny_fabric() {
+  return topology::load_fabric(config::ConfigMap::load_string(kTinyFabric, "tiny-2x2.yaml"));
+}
+
+// A memory-bound GPU: 1 TB/s HBM and FLOP rates so high that every kernel time is bytes / 1e12.
+GpuSpec round_gpu() {
+  GpuSpec gpu;
+  gpu.name = "round";
+  gpu.hbm_bytes = 100e9;
+  gpu.hbm_bandwidth_bytes_per_second = 1e12;
+  gpu.bf16_flops_per_second = 1e18;
+  gpu.fp8_flops_per_second = 1e18;
+  return gpu;
+}
+
+// hidden 1024, GQA 8 x 128 (q, k, v, o = 4 x 1024^2 + 2 x 1024 norms = 4,196,352 parameters),
+// experts of width 512 (3 x 1024 x 512 = 1,572,864), every token picks every expert (top-k = E) so
+// routing is deterministic, vocabulary 1000 (head 1,024,000), all weights 1 byte.
+ModelSpec tiny_model(std::uint32_t experts, std::uint32_t layers = 1, std::uint32_t dense_layers = 0) {
+  ModelSpec m;
+  m.name = "tiny";
+  m.layers = layers;
+  m.dense_layers = dense_layers;
+  m.hidden = 1024;
+  m.dense_intermediate = 256;  // 3 x 1024 x 256 = 786,432
+  m.expert_intermediate = 512;
+  m.routed_expert_count = experts;
+  m.experts_per_token_count = experts;
+  m.vocab = 1000;
+  m.attention.kind = AttentionKind::Gqa;
+  m.attention.heads = 8;
+  m.attention.kv_heads = 8;
+  m.attention.head_dim = 128;
+  return m;
+}
+
+DecodeConfig config(std::uint32_t ep_size, DispatchMode mode) {
+  DecodeConfig c;
+  c.ep_size = ep_size;
+  c.batch_per_gpu = 1;
+  c.context_tokens = 1000;  // KV: 2 x 8 x 128 x 2 bytes x 1000 = 4,096,000 bytes per request
+  c.routing = RoutingKind::Uniform;
+  c.dispatch_mode = mode;
+  c.dispatch_scale_factors = false;  // a dispatch copy is 1024 bytes, a combine copy 2048 bytes
+  c.compute_efficiency = 1.0;
+  return c;
+}
+
+// Phase times (us) shared by the cases below:
+constexpr double kAttention = 8.292352;  // (4,196,352 + 4,096,000) bytes / 1e12
+constexpr double kExperts = 1.572864;    // one expert's weights, read once
+constexpr double kHead = 1.024;          // 1,024,000 bytes
+constexpr double kDense = 0.786432;
+
+TEST(Roofline, TinyModelKernelTimesByHand) {
+  const ModelSpec m = tiny_model(2);
+  const GpuSpec gpu = round_gpu();
+  const ComputeModel compute(m, gpu, 1.0);
+  EXPECT_NEAR(compute.seconds(compute.attention(0, 1, 1, 1000)) * 1e6, kAttention, 1e-9);
+  EXPECT_NEAR(compute.seconds(compute.routed_experts({2})) * 1e6, kExperts, 1e-9);
+  EXPECT_NEAR(compute.seconds(compute.routed_experts({2, 0, 5})) * 1e6, 2 * kExperts, 1e-9);  // 2 copies used
+  EXPECT_NEAR(compute.seconds(compute.head(1)) * 1e6, kHead, 1e-9);
+  EXPECT_NEAR(compute.seconds(compute.dense_ffn(1)) * 1e6, kDense, 1e-9);
+  // Efficiency 0.5 doubles every time; a compute-bound case: 1e6 tokens through the dense FFN is
+  // 2 x 786,432 x 1e6 FLOPs / 1e18 = 1.572864 us > 0.786432 us of weights.
+  const ComputeModel half(m, gpu, 0.5);
+  EXPECT_NEAR(half.seconds(half.head(1)) * 1e6, 2 * kHead, 1e-9);
+  EXPECT_NEAR(compute.seconds(compute.dense_ffn(1'000'000)) * 1e6, 1.572864, 1e-9);
+}
+
+// EP2 inside one server: attention; dispatch 1024 B over NVLink = 2 us overhead + 2 us + 10.24 ns;
+// experts (2 tokens on each GPU's single expert); combine 2048 B = 4 us + 20.48 ns; head.
+TEST(DecodeStep, TwoGpusTwoExpertsOneTokenEqualsSumOfPhases) {
+  const topology::Fabric fabric = tiny_fabric();
+  const DecodeMetrics m = simulate_decode(tiny_model(2), round_gpu(), fabric, config(2, DispatchMode::Direct));
+  EXPECT_NEAR(m.dispatch.mean_us, 4.01024, 1e-6);
+  EXPECT_NEAR(m.combine.mean_us, 4.02048, 1e-6);
+  EXPECT_NEAR(m.attention.max_us, kAttention, 1e-6);
+  EXPECT_NEAR(m.expert.max_us, kExperts, 1e-6);
+  EXPECT_NEAR(m.step_time_us, kAttention + 4.01024 + kExperts + 4.02048 + kHead, 1e-6);  // 18.919936
+  EXPECT_EQ(m.messages, 4u);
+  EXPECT_EQ(m.dispatch_bytes, 2u * 1024u);
+  EXPECT_EQ(m.combine_bytes, 2u * 2048u);
+  // Every message crosses two NVLink links: 2 x (2 x 1024 + 2 x 2048) bytes.
+  EXPECT_EQ(m.tiers[0].bytes, 12288u);
+  EXPECT_EQ(m.tiers[1].bytes, 0u);
+  EXPECT_NEAR(m.per_user_tokens_per_second, 1e6 / m.step_time_us, 1e-6);
+  EXPECT_NEAR(m.output_tokens_per_second_per_node, 2 * m.output_tokens_per_second_per_gpu, 1e-6);
+}
+
+TEST(DecodeStep, DenseLayerHasNoAllToAll) {
+  const topology::Fabric fabric = tiny_fabric();
+  const DecodeMetrics m = simulate_decode(tiny_model(2, 2, 1), round_gpu(), fabric, config(2, DispatchMode::Direct));
+  EXPECT_NEAR(m.step_time_us, 2 * kAttention + kDense + 4.01024 + kExperts + 4.02048 + kHead, 1e-6);
+  EXPECT_EQ(m.messages, 4u);
+}
+
+// EP4 over both servers, direct: each GPU sends one 1024 B copy to each other GPU. The slowest is
+// cross-rail: 4 us + 6 us + 1024 B / 10 GB/s = 10.1024 us; combine 10 us + 204.8 ns.
+TEST(DecodeStep, FourGpusDirectEqualsSumOfPhases) {
+  const topology::Fabric fabric = tiny_fabric();
+  for (NetworkKind network : {NetworkKind::Flow, NetworkKind::Analytic}) {
+    DecodeConfig c = config(4, DispatchMode::Direct);
+    c.network = network;
+    const DecodeMetrics m = simulate_decode(tiny_model(4), round_gpu(), fabric, c);
+    EXPECT_NEAR(m.dispatch.p99_us, 10.1024, 1e-6);
+    EXPECT_NEAR(m.combine.p50_us, 10.2048, 1e-6);
+    EXPECT_NEAR(m.step_time_us, kAttention + 10.1024 + kExperts + 10.2048 + kHead, 1e-6);  // 31.196416
+    EXPECT_EQ(m.messages, 24u);
+    EXPECT_EQ(m.nodes, 2u);
+  }
+}
+
+// EP4 node-dedup: GPU0's token crosses once to GPU2 (same local rank, same rail: 3 + 4 us + 102.4 ns)
+// which forwards it over NVLink to GPU3 (4 us + 10.24 ns): 11.11264 us. Combine: GPU3's partial sum
+// to relay GPU2 shares GPU3's NVLink with GPU2's own result (two 2048 B flows at 50 GB/s each:
+// 4 us + 40.96 ns), then GPU2 -> GPU0 over the rail (7 us + 204.8 ns): 11.24576 us.
+TEST(DecodeStep, FourGpusNodeDedupEqualsSumOfPhases) {
+  const topology::Fabric fabric = tiny_fabric();
+  const DecodeMetrics m = simulate_decode(tiny_model(4), round_gpu(), fabric, config(4, DispatchMode::NodeDedup));
+  EXPECT_NEAR(m.dispatch.mean_us, 11.11264, 1e-6);
+  EXPECT_NEAR(m.combine.mean_us, 11.24576, 1e-6);
+  EXPECT_NEAR(m.step_time_us, kAttention + 11.11264 + kExperts + 11.24576 + kHead, 1e-6);
+  // Dispatch: 4 intra-server + 4 cross-server + 4 forwards; combine: 4 + 4 to relays + 4 reduced.
+  EXPECT_EQ(m.messages, 24u);
+  EXPECT_EQ(m.dispatch_bytes, 12u * 1024u);
+  EXPECT_EQ(m.combine_bytes, 12u * 2048u);
+  // Scale-out carries only the 4 relay copies and 4 reduced combines, each over GPU-NIC, NIC-leaf,
+  // leaf-NIC, NIC-GPU: 4 links x (4 x 1024 + 4 x 2048) = 49,152 bytes; nothing crosses the core.
+  EXPECT_EQ(m.tiers[1].bytes, 49152u);
+  EXPECT_EQ(m.tiers[2].bytes, 0u);
+}
+
+TEST(DecodeStep, CalibrationOverheadsAddPerPhaseAndPerMessage) {
+  const topology::Fabric fabric = tiny_fabric();
+  DecodeConfig c = config(2, DispatchMode::Direct);
+  c.calibration.dispatch_phase_overhead = sim::microseconds(1);
+  c.calibration.combine_phase_overhead = sim::microseconds(2);
+  c.calibration.message_overhead[0] = sim::microseconds(3);
+  c.calibration.bandwidth_fraction[0] = 0.5;  // 1024 B is carried as 2048 B: 20.48 ns
+  const DecodeMetrics m = simulate_decode(tiny_model(2), round_gpu(), fabric, c);
+  // dispatch = 3 + 4 us + 20.48 ns after the 1 us phase overhead; combine = 3 + 4 + 0.04096 after 2 us.
+  EXPECT_NEAR(m.step_time_us, kAttention + 1 + 7.02048 + kExperts + 2 + 7.04096 + kHead, 1e-6);
+}
+
+TEST(DecodeStep, StepsAreReproducibleAndTwoMicroBatchesOverlap) {
+  const topology::Fabric fabric = tiny_fabric();
+  DecodeConfig c = config(4, DispatchMode::Direct);
+  c.steps = 3;
+  std::fprintf(stderr, "three\n");
+  const DecodeMetrics three = simulate_decode(tiny_model(4), round_gpu(), fabric, c);
+  EXPECT_NEAR(three.step_time_us, kAttention + 10.1024 + kExperts + 10.2048 + kHead, 1e-6);
+  EXPECT_EQ(three.messages, 3u * 24u);
+  // Batch 2 as two micro-batches of one request: the second half's attention runs while the first
+  // half's dispatch is in flight, so the step is shorter than two single-request steps back to back.
+  c.steps = 1;
+  c.batch_per_gpu = 2;
+  c.two_micro_batch_overlap = true;
+  const DecodeMetrics overlapped = simulate_decode(tiny_model(4), round_gpu(), fabric, c);
+  EXPECT_LT(overlapped.step_time_us, 2 * three.step_time_us - 5.0);
+  EXPECT_GT(overlapped.step_time_us, three.step_time_us);
+  EXPECT_GT(overlapped.gpu_busy_fraction, three.gpu_busy_fraction);
+}
+
+TEST(DecodeStep, MtpRaisesTokensPerStep) {
+  const topology::Fabric fabric = tiny_fabric();
+  ModelSpec m = tiny_model(4);
+  DecodeConfig c = config(4, DispatchMode::Direct);
+  c.mtp_draft_tokens = 1;
+  c.mtp_acceptance = 0.8;
+  EXPECT_THROW(simulate_decode(m, round_gpu(), fabric, c), std::invalid_argument);  // no MTP module
+  m.mtp_layers = 1;
+  const DecodeMetrics mtp = simulate_decode(m, round_gpu(), fabric, c);
+  EXPECT_DOUBLE_EQ(mtp.tokens_per_user_per_step, 1.8);
+  EXPECT_NEAR(mtp.tpot_us, mtp.step_time_us / 1.8, 1e-9);
+  EXPECT_GT(mtp.step_time_us, 2 * 20.0);  // the MTP module adds a second all-to-all layer
+}
+
+TEST(DecodeStep, ImpossibleLayoutsThrow) {
+  const topology::Fabric fabric = tiny_fabric();
+  EXPECT_THROW(simulate_decode(tiny_model(4), round_gpu(), fabric, config(5, DispatchMode::Direct)), std::invalid_argument);
+  DecodeConfig zero_batch = config(4, DispatchMode::Direct);
+  zero_batch.batch_per_gpu = 0;
+  EXPECT_THROW(simulate_decode(tiny_model(4), round_gpu(), fabric, zero_batch), std::invalid_argument);
+  DecodeConfig groups = config(4, DispatchMode::Direct);
+  groups.routing = RoutingKind::GroupLimited;
+  groups.max_groups_per_token = 3;  // the tiny model has one group
+  EXPECT_THROW(simulate_decode(tiny_model(4), round_gpu(), fabric, groups), std::invalid_argument);
+  try {
+    simulate_decode(tiny_model(4), round_gpu(), fabric, config(5, DispatchMode::Direct));
+  } catch (const std::invalid_argument& error) {
+    EXPECT_NE(std::string(error.what()).find("exceeds the 4 GPUs"), std::string::npos) << error.what();
+  }
+}
+
+}  // namespace
+}  // namespace moesim::workloads

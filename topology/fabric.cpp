@@ -1,0 +1,283 @@
+#include "topology/fabric.h"
+
+#include <boost/graph/adjacency_list.hpp>
+#include <boost/graph/breadth_first_search.hpp>
+#include <boost/graph/filtered_graph.hpp>
+#include <boost/graph/reverse_graph.hpp>
+#include <limits>
+#include <stdexcept>
+
+#include "topology/fabric_data.h"
+
+namespace moesim::topology {
+
+std::string_view to_string(LinkTier tier) {
+  switch (tier) {
+    case LinkTier::ScaleUp: return "scale-up";
+    case LinkTier::ScaleOut: return "scale-out";
+    case LinkTier::Core: return "core";
+  }
+  return "?";
+}
+
+std::string_view to_string(VertexKind kind) {
+  switch (kind) {
+    case VertexKind::Gpu: return "gpu";
+    case VertexKind::ScaleUpSwitch: return "scale-up-switch";
+    case VertexKind::Nic: return "nic";
+    case VertexKind::LeafSwitch: return "leaf-switch";
+    case VertexKind::SpineSwitch: return "spine-switch";
+  }
+  return "?";
+}
+
+// ---- Fabric queries ---------------------------------------------------------------------------------------
+
+const std::string& Fabric::name() const { return data_->name; }
+std::size_t Fabric::gpu_count() const { return data_->gpu_count; }
+std::size_t Fabric::domain_count() const { return data_->domain_count; }
+std::uint32_t Fabric::domain_of(GpuIndex gpu) const { return data_->domain_of_gpu.at(gpu); }
+std::size_t Fabric::vertex_count() const { return data_->kinds.size(); }
+VertexKind Fabric::vertex_kind(VertexId v) const { return data_->kinds.at(v); }
+const std::string& Fabric::vertex_name(VertexId v) const { return data_->names.at(v); }
+std::size_t Fabric::link_count() const { return data_->links.size(); }
+const Link& Fabric::link(LinkId id) const { return data_->links[id]; }
+bool Fabric::pxn() const { return data_->pxn; }
+
+std::span<const LinkId> Fabric::out_links(VertexId v) const {
+  const auto& d = *data_;
+  return {d.out_ids.data() + d.out_offsets[v], d.out_offsets[v + 1] - d.out_offsets[v]};
+}
+std::span<const LinkId> Fabric::in_links(VertexId v) const {
+  const auto& d = *data_;
+  return {d.in_ids.data() + d.in_offsets[v], d.in_offsets[v + 1] - d.in_offsets[v]};
+}
+std::span<const VertexId> Fabric::nics_of(GpuIndex gpu) const {
+  const auto& d = *data_;
+  return {d.nic_ids.data() + d.nic_offsets[gpu], d.nic_offsets[gpu + 1] - d.nic_offsets[gpu]};
+}
+
+sim::Picoseconds Fabric::message_overhead(LinkTier highest_tier) const {
+  return data_->overhead[static_cast<std::size_t>(highest_tier)];
+}
+
+std::uint32_t Fabric::hop_distance(GpuIndex src, GpuIndex dst) const {
+  return data_->distance(dst, src);
+}
+
+namespace {
+// splitmix64 finalizer: a well-mixed, platform-independent hash for the ECMP choice.
+std::uint64_t mix(std::uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+}  // namespace
+
+// Walks from v to GPU `target` along links that decrease the hop distance by one and never enter a third GPU.
+void FabricData::walk(VertexId v, GpuIndex target, std::uint64_t flow_id, std::vector<LinkId>& out) const {
+  const std::uint16_t* dist = distances.data() + static_cast<std::size_t>(target) * kinds.size();
+  while (v != target) {
+    const std::uint16_t wanted = static_cast<std::uint16_t>(dist[v] - 1);
+    const LinkId* first = out_ids.data() + out_offsets[v];
+    const LinkId* last = out_ids.data() + out_offsets[v + 1];
+    auto usable = [&](LinkId id) {
+      const VertexId w = links[id].to;
+      return dist[w] == wanted && (kinds[w] != VertexKind::Gpu || w == target);
+    };
+    std::uint32_t candidates = 0;
+    for (const LinkId* it = first; it != last; ++it) candidates += usable(*it) ? 1 : 0;
+    std::uint32_t pick = candidates <= 1 ? 0 : static_cast<std::uint32_t>(mix(flow_id ^ (std::uint64_t{v} << 40)) % candidates);
+    for (const LinkId* it = first; it != last; ++it) {
+      if (!usable(*it)) continue;
+      if (pick-- == 0) {
+        out.push_back(*it);
+        v = links[*it].to;
+        break;
+      }
+    }
+  }
+}
+
+void Fabric::route(GpuIndex src, GpuIndex dst, std::uint64_t flow_id, std::vector<LinkId>& out) const {
+  out.clear();
+  const FabricData& d = *data_;
+  if (src == dst) return;
+  VertexId from = src;
+  if (d.pxn && d.domain_of_gpu[src] != d.domain_of_gpu[dst]) {
+    const GpuIndex peer = d.pxn_peer[static_cast<std::size_t>(d.domain_of_gpu[src]) * d.gpu_count + dst];
+    if (d.distance(dst, peer) < d.distance(dst, src)) {
+      d.walk(src, peer, flow_id, out);
+      from = peer;
+    }
+  }
+  d.walk(from, dst, flow_id, out);
+}
+
+// ---- FabricBuilder --------------------------------------------------------------------------------------
+
+FabricBuilder::FabricBuilder(std::string name) : data_(std::make_unique<FabricData>()) {
+  data_->name = std::move(name);
+}
+FabricBuilder::~FabricBuilder() = default;
+FabricBuilder::FabricBuilder(FabricBuilder&&) noexcept = default;
+FabricBuilder& FabricBuilder::operator=(FabricBuilder&&) noexcept = default;
+
+VertexId FabricBuilder::add_gpu(std::string name, std::uint32_t domain) {
+  if (data_->kinds.size() != data_->gpu_count)
+    throw std::invalid_argument("FabricBuilder: GPUs must be added before any other vertex");
+  data_->kinds.push_back(VertexKind::Gpu);
+  data_->names.push_back(std::move(name));
+  data_->domain_of_gpu.push_back(domain);
+  return static_cast<VertexId>(data_->gpu_count++);
+}
+
+VertexId FabricBuilder::add_vertex(VertexKind kind, std::string name) {
+  if (kind == VertexKind::Gpu) throw std::invalid_argument("FabricBuilder: use add_gpu for GPUs");
+  data_->kinds.push_back(kind);
+  data_->names.push_back(std::move(name));
+  return static_cast<VertexId>(data_->kinds.size() - 1);
+}
+
+LinkId FabricBuilder::add_link(VertexId from, VertexId to, double bandwidth_bytes_per_second,
+                               sim::Picoseconds latency, LinkTier tier) {
+  const std::size_t vertices = data_->kinds.size();
+  if (from >= vertices || to >= vertices || from == to)
+    throw std::invalid_argument("FabricBuilder: link endpoints must be two existing, distinct vertices");
+  if (!(bandwidth_bytes_per_second > 0)) throw std::invalid_argument("FabricBuilder: link bandwidth must be > 0");
+  if (latency < sim::Picoseconds::zero()) throw std::invalid_argument("FabricBuilder: link latency must be >= 0");
+  data_->links.push_back(Link{from, to, bandwidth_bytes_per_second, latency, tier});
+  return static_cast<LinkId>(data_->links.size() - 1);
+}
+
+void FabricBuilder::add_duplex_link(VertexId a, VertexId b, double bandwidth_bytes_per_second,
+                                    sim::Picoseconds latency, LinkTier tier) {
+  add_link(a, b, bandwidth_bytes_per_second, latency, tier);
+  add_link(b, a, bandwidth_bytes_per_second, latency, tier);
+}
+
+void FabricBuilder::set_message_overhead(LinkTier tier, sim::Picoseconds overhead) {
+  if (overhead < sim::Picoseconds::zero()) throw std::invalid_argument("FabricBuilder: overhead must be >= 0");
+  data_->overhead[static_cast<std::size_t>(tier)] = overhead;
+}
+
+void FabricBuilder::set_pxn(bool enabled) { data_->pxn = enabled; }
+std::size_t FabricBuilder::vertex_count() const { return data_->kinds.size(); }
+
+namespace {
+
+using Graph = boost::adjacency_list<boost::vecS, boost::vecS, boost::bidirectionalS>;
+using ReverseGraph = boost::reverse_graph<Graph>;
+
+// For a breadth-first search toward GPU `target` over the reversed graph: the original link x -> y may be
+// used only if y is not a GPU (GPUs are endpoints, never transit) or y is the target itself.
+struct NoTransitThroughGpus {
+  const ReverseGraph* graph = nullptr;
+  const std::vector<VertexKind>* kinds = nullptr;
+  VertexId target = 0;
+  template <class Edge>
+  bool operator()(const Edge& reversed) const {
+    const auto y = static_cast<VertexId>(boost::source(reversed, *graph));
+    return (*kinds)[y] != VertexKind::Gpu || y == target;
+  }
+};
+
+void build_adjacency(FabricData& d) {
+  const std::size_t vertices = d.kinds.size();
+  auto fill = [&](std::vector<std::uint32_t>& offsets, std::vector<LinkId>& ids, bool outgoing) {
+    offsets.assign(vertices + 1, 0);
+    for (const Link& link : d.links) ++offsets[(outgoing ? link.from : link.to) + 1];
+    for (std::size_t v = 0; v < vertices; ++v) offsets[v + 1] += offsets[v];
+    ids.assign(d.links.size(), 0);
+    std::vector<std::uint32_t> cursor(offsets.begin(), offsets.end() - 1);
+    for (LinkId id = 0; id < d.links.size(); ++id) ids[cursor[outgoing ? d.links[id].from : d.links[id].to]++] = id;
+  };
+  fill(d.out_offsets, d.out_ids, true);
+  fill(d.in_offsets, d.in_ids, false);
+
+  d.nic_offsets.assign(d.gpu_count + 1, 0);
+  d.nic_ids.clear();
+  for (GpuIndex g = 0; g < d.gpu_count; ++g) {
+    for (std::uint32_t i = d.out_offsets[g]; i < d.out_offsets[g + 1]; ++i) {
+      const VertexId to = d.links[d.out_ids[i]].to;
+      if (d.kinds[to] == VertexKind::Nic) d.nic_ids.push_back(to);
+    }
+    d.nic_offsets[g + 1] = static_cast<std::uint32_t>(d.nic_ids.size());
+  }
+}
+
+// Hop distances from every vertex to every GPU (Boost.Graph BFS on the reversed graph, one per GPU).
+void compute_distances(FabricData& d) {
+  const std::size_t vertices = d.kinds.size();
+  Graph graph(vertices);
+  for (const Link& link : d.links) boost::add_edge(link.from, link.to, graph);
+  const ReverseGraph reversed(graph);
+  d.distances.assign(d.gpu_count * vertices, FabricData::kUnreachable);
+  std::vector<std::uint32_t> hops(vertices);
+  for (GpuIndex target = 0; target < d.gpu_count; ++target) {
+    NoTransitThroughGpus filter{&reversed, &d.kinds, target};
+    boost::filtered_graph<ReverseGraph, NoTransitThroughGpus> allowed(reversed, filter);
+    std::fill(hops.begin(), hops.end(), std::numeric_limits<std::uint32_t>::max());
+    hops[target] = 0;
+    boost::breadth_first_search(
+        allowed, target,
+        boost::visitor(boost::make_bfs_visitor(boost::record_distances(hops.data(), boost::on_tree_edge()))));
+    for (std::size_t v = 0; v < vertices; ++v) {
+      if (hops[v] >= FabricData::kUnreachable) continue;
+      d.distances[target * vertices + v] = static_cast<std::uint16_t>(hops[v]);
+    }
+  }
+}
+
+void check_and_index_domains(FabricData& d) {
+  if (d.gpu_count == 0) throw std::invalid_argument("fabric '" + d.name + "' has no GPUs");
+  std::uint32_t domains = 0;
+  for (std::uint32_t domain : d.domain_of_gpu) domains = std::max(domains, domain + 1);
+  std::vector<std::uint32_t> members(domains, 0);
+  for (std::uint32_t domain : d.domain_of_gpu) ++members[domain];
+  for (std::uint32_t domain = 0; domain < domains; ++domain)
+    if (members[domain] == 0)
+      throw std::invalid_argument("fabric '" + d.name + "': domain " + std::to_string(domain) + " has no GPU");
+  d.domain_count = domains;
+}
+
+void check_reachability(const FabricData& d) {
+  for (GpuIndex dst = 0; dst < d.gpu_count; ++dst)
+    for (GpuIndex src = 0; src < d.gpu_count; ++src)
+      if (src != dst && d.distance(dst, src) == FabricData::kUnreachable)
+        throw std::invalid_argument("fabric '" + d.name + "': no path from " + d.names[src] + " to " + d.names[dst]);
+}
+
+// For PXN: per (source domain, destination GPU), the domain's GPU fewest hops from the destination
+// (lowest index on ties).
+void compute_pxn_peers(FabricData& d) {
+  d.pxn_peer.assign(d.domain_count * d.gpu_count, 0);
+  std::vector<bool> seen(d.domain_count * d.gpu_count, false);
+  for (GpuIndex dst = 0; dst < d.gpu_count; ++dst) {
+    for (GpuIndex g = 0; g < d.gpu_count; ++g) {
+      const std::size_t slot = static_cast<std::size_t>(d.domain_of_gpu[g]) * d.gpu_count + dst;
+      if (g == dst) continue;
+      if (!seen[slot] || d.distance(dst, g) < d.distance(dst, d.pxn_peer[slot])) {
+        d.pxn_peer[slot] = g;
+        seen[slot] = true;
+      }
+    }
+  }
+}
+
+}  // namespace
+
+Fabric FabricBuilder::build() {
+  FabricData& d = *data_;
+  check_and_index_domains(d);
+  build_adjacency(d);
+  compute_distances(d);
+  check_reachability(d);
+  compute_pxn_peers(d);
+  auto built = std::shared_ptr<const FabricData>(std::move(data_));
+  data_ = std::make_unique<FabricData>();
+  return Fabric(std::move(built));
+}
+
+}  // namespace moesim::topology
