@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "sim/engine.h"
 #include "sim/event_queue.h"
 #include "sim/phold.h"
 #include "sim/rng.h"
@@ -226,6 +227,28 @@ void BM_Phold(benchmark::State& state) {
   state.counters["bytes_per_event"] = result.bytes_per_pending_event;
 }
 
+// Bytes per pending event of the full engine (heap + slot table) with N events scheduled.
+struct NoopHandler final : moesim::sim::EventHandler {
+  void on_event(moesim::sim::Engine&, std::uint64_t) override {}
+};
+void BM_EngineMemory(benchmark::State& state) {
+  const std::int64_t n = state.range(0);
+  const auto& inc = increments();
+  double bytes_per_event = 0.0;
+  for (auto _ : state) {
+    moesim::sim::Engine engine;
+    NoopHandler handler;
+    const moesim::sim::HandlerId id = engine.add_handler(handler);
+    for (std::int64_t i = 0; i < n; ++i)
+      engine.schedule_at(
+          moesim::sim::Picoseconds{inc[static_cast<std::size_t>(i) & kIncrementMask]}, id);
+    bytes_per_event =
+        static_cast<double>(engine.memory_bytes()) / static_cast<double>(engine.pending());
+  }
+  state.counters["bytes_per_event"] = bytes_per_event;
+  state.SetItemsProcessed(state.iterations() * n);
+}
+
 void hold_sizes(benchmark::internal::Benchmark* b) {
   for (std::int64_t n : {1'000, 10'000, 100'000, 1'000'000, 4'000'000})
     b->Arg(n)->Iterations(iterations_for(n));
@@ -246,6 +269,7 @@ BENCHMARK(BM_Burst<OurQueue>);
 BENCHMARK(BM_Burst<StdQueue>);
 BENCHMARK(BM_Burst<BoostQueue>);
 BENCHMARK(BM_Burst<TbbQueue>);
+BENCHMARK(BM_EngineMemory)->Arg(4'000'000)->Iterations(1);
 BENCHMARK(BM_Phold)->Arg(100)->Arg(1'000)->Arg(10'000)->Arg(100'000)->Iterations(1);
 
 }  // namespace

@@ -40,6 +40,7 @@ class Engine {
   // Posts events into an engine from another thread (one poster per thread; lock-free, never
   // allocates per event). Posted events are merged before the engine's next event; a posted time
   // earlier than the engine's now() at that moment is clamped to now() (counted in late_posts()).
+  // A Poster must not outlive its Engine. Ordering guarantees: docs/event-queue.md.
   class Poster {
    public:
     void post_at(Picoseconds when, HandlerId handler, std::uint64_t payload = 0) {

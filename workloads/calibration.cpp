@@ -400,7 +400,7 @@ topology::Fabric SystemCatalogue::fabric(const std::string& system, bool rdma_on
   if (!systems.has(system)) systems.fail("unknown system '" + system + "'");
   const config::ConfigMap spec = systems.map(system);
   spec.expect_only({"gpus_per_domain", "scale_up_bandwidth", "scale_up_hop_latency", "nic_bandwidth",
-                    "scale_out_hop_latency", "core_hop_latency", "spines"});
+                    "scale_out_hop_latency", "core_hop_latency"});
   const auto per_domain = static_cast<std::uint32_t>(spec.integer("gpus_per_domain"));
   if (per_domain == 0) spec.fail("gpus_per_domain", "must be positive");
   const std::uint32_t domains = (gpus + per_domain - 1) / per_domain;
@@ -424,7 +424,6 @@ topology::Fabric SystemCatalogue::fabric(const std::string& system, bool rdma_on
     const double nic = spec.quantity("nic_bandwidth", sim::Quantity::BytesPerSecond);
     const sim::Picoseconds hop = spec.duration("scale_out_hop_latency");
     const sim::Picoseconds core_hop = spec.duration("core_hop_latency");
-    const auto spines = static_cast<std::uint32_t>(spec.integer("spines"));
     const std::uint32_t rails = std::min(per_domain, gpus);
     std::vector<topology::VertexId> leaves;
     for (std::uint32_t rail = 0; rail < rails; ++rail)
@@ -435,13 +434,11 @@ topology::Fabric SystemCatalogue::fabric(const std::string& system, bool rdma_on
       builder.add_duplex_link(nic_vertex, leaves[gpu % rails], nic, hop, LinkTier::ScaleOut);
     }
     if (rails > 1) {
-      // Non-blocking: a leaf's uplinks carry as much as its NICs: (NICs on the leaf) x nic / spines each.
-      const double uplink = std::ceil(static_cast<double>(gpus) / rails) * nic / spines;
-      for (std::uint32_t spine = 0; spine < spines; ++spine) {
-        const topology::VertexId spine_vertex =
-            builder.add_vertex(topology::VertexKind::SpineSwitch, numbered("spine", spine));
-        for (topology::VertexId leaf : leaves) builder.add_duplex_link(leaf, spine_vertex, uplink, core_hop, LinkTier::Core);
-      }
+      // A non-blocking core without ECMP collisions: one spine, and each leaf's uplink carries as much as all the
+      // NICs on that leaf (InfiniBand's subnet manager routes per destination, not by a random hash per flow).
+      const double uplink = std::ceil(static_cast<double>(gpus) / rails) * nic;
+      const topology::VertexId spine = builder.add_vertex(topology::VertexKind::SpineSwitch, "spine0");
+      for (topology::VertexId leaf : leaves) builder.add_duplex_link(leaf, spine, uplink, core_hop, LinkTier::Core);
     }
   }
   return builder.build();

@@ -172,7 +172,8 @@ class DecodeSimulation final : public sim::EventHandler, public topology::Messag
       for (std::uint32_t mb = 0; mb < micro_batches_; ++mb)
         for (std::uint32_t g = 0; g < n_; ++g)
           if (!finished_[mb * n_ + g])
-            throw std::logic_error("decode: the step ended with unfinished work (dependency bug)");
+            throw std::logic_error("decode: step " + std::to_string(step_) + " ended with unfinished work on GPU " +
+                                   std::to_string(g) + " (dependency bug)");
       step_seconds_sum += (engine_.now() - start).seconds();
     }
     return metrics(step_seconds_sum / config_.steps);
@@ -289,7 +290,7 @@ class DecodeSimulation final : public sim::EventHandler, public topology::Messag
 
   void start_next(std::uint32_t gpu) {
     auto& ready = ready_[gpu];
-    if (ready.empty()) return;
+    if (gpu_busy_[gpu] || ready.empty()) return;
     auto best = std::min_element(ready.begin(), ready.end(), [](const Task& a, const Task& b) { return a.key() < b.key(); });
     const Task task = *best;
     ready.erase(best);

@@ -72,6 +72,7 @@ TEST(EventQueueConcurrent, EveryPostIsPoppedOnceInHeapOrder) {
     queue.drain_posted([&log](QueuedEvent& e) { log.push_back({e.time, e.sequence, false}); });
     if (queue.empty()) {
       if (all_posted && owner_pushed == kOwnerPushes && !queue.has_posted()) break;
+      std::this_thread::yield();  // two cores: let the producers run
       continue;
     }
     popped.push_back(queue.pop());
@@ -124,7 +125,10 @@ TEST(EventQueueConcurrent, PerProducerOrderIsKept) {
   std::uint64_t total = 0;
   QueuedEvent event;
   while (total < kProducers * kPostsPerProducer) {
-    if (!queue.pop_min(event)) continue;
+    if (!queue.pop_min(event)) {
+      std::this_thread::yield();
+      continue;
+    }
     const std::uint64_t p = event.payload >> 32;
     ASSERT_EQ(event.payload & 0xFFFF'FFFFULL, next[p]);
     ++next[p];

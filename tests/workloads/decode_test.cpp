@@ -1,7 +1,6 @@
 // The decode step on tiny fabrics equals the sum of its phases worked out by hand.
 #include <gtest/gtest.h>
 
-#include <cstdio>
 #include <stdexcept>
 
 #include "topology/builders.h"
@@ -176,7 +175,6 @@ TEST(DecodeStep, StepsAreReproducibleAndTwoMicroBatchesOverlap) {
   const topology::Fabric fabric = tiny_fabric();
   DecodeConfig c = config(4, DispatchMode::Direct);
   c.steps = 3;
-  std::fprintf(stderr, "three\n");
   const DecodeMetrics three = simulate_decode(tiny_model(4), round_gpu(), fabric, c);
   EXPECT_NEAR(three.step_time_us, kAttention + 10.1024 + kExperts + 10.2048 + kHead, 1e-6);
   EXPECT_EQ(three.messages, 3u * 24u);

@@ -100,6 +100,7 @@ int run_validate(const ParsedArgs& args, CommandContext& context) {
   std::string current_id;
   double sum_abs = 0, max_abs = 0;
   std::size_t counted = 0, outside = 0;
+  std::vector<std::string> exclusions;  // footnotes: why a point is shown but neither fitted nor counted
   for (const auto& result : results) {
     const auto& point = *result.point;
     if (point.data_id != current_id) {
@@ -109,7 +110,8 @@ int run_validate(const ParsedArgs& args, CommandContext& context) {
     }
     std::string error = fmt::format("{:+.1f} %", result.relative_error * 100);
     if (point.excluded) {
-      error += "  excluded: " + point.exclusion_reason;
+      exclusions.push_back(point.label + ": " + point.exclusion_reason);
+      error += fmt::format("  excluded [{}]", exclusions.size());
     } else {
       ++counted;
       sum_abs += std::abs(result.relative_error);
@@ -124,6 +126,7 @@ int run_validate(const ParsedArgs& args, CommandContext& context) {
                    fmt::format("{:.1f}", result.calibrated_seconds * 1e6), error});
   }
   out << table.render();
+  for (std::size_t i = 0; i < exclusions.size(); ++i) out << fmt::format("[{}] {}\n", i + 1, exclusions[i]);
   for (const auto& [id, why] : data.unevaluated_tables) out << "\nnot evaluated: " << id << ": " << why << '\n';
 
   out << "\nkernel costs (" << calibration_path << "):\n";

@@ -11,6 +11,7 @@
   MOESIM_COMMAND(sweep_command)     \
   MOESIM_COMMAND(merge_command)     \
   MOESIM_COMMAND(topo_command)      \
+  MOESIM_COMMAND(validate_command)  \
   MOESIM_COMMAND(selfcheck_command)
 namespace moesim::cli {
 MOESIM_COMMANDS
