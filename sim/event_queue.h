@@ -175,9 +175,9 @@ class EventQueue {
     heap_[hole] = event;
   }
   // Places `event` at `hole` and moves it down. For a full family of four the minimum is found by a
-  // two-round tournament computed with index arithmetic (no unpredictable branches), and whether
-  // the event stops here is decided from the two semi-final winners in parallel with the final
-  // round, so each level's critical path is: load family, compare pairs, load winners, compare.
+  // two-round tournament without unpredictable branches, and whether the event stops here is
+  // decided from the two semi-final winners in parallel with the final, so a level's critical path
+  // is: load the family, compare pairs, select the winners' keys, compare.
   void sift_down(std::size_t hole, const QueuedEvent event) noexcept {
     const std::size_t end = kRoot + count_;
     const EventKey event_key = order_key(event);
@@ -192,9 +192,25 @@ class EventQueue {
         if (grandchild + 15 < end)
           for (std::size_t line = 0; line < 16; line += 2)
             __builtin_prefetch(heap_ + grandchild + line);
-        const std::size_t a = child + runs_before(heap_[child + 1], heap_[child]);
-        const std::size_t b = child + 2 + runs_before(heap_[child + 3], heap_[child + 2]);
-        const EventKey key_a = order_key(heap_[a]), key_b = order_key(heap_[b]);
+        // Keys as (flipped time, sequence) halves in registers; winners are picked with 64-bit
+        // selects (cmov), so no family record is loaded twice on the critical path.
+        constexpr std::uint64_t kSign = 0x8000'0000'0000'0000ULL;
+        const QueuedEvent* family = heap_ + child;
+        const std::uint64_t t0 = static_cast<std::uint64_t>(family[0].time) ^ kSign;
+        const std::uint64_t t1 = static_cast<std::uint64_t>(family[1].time) ^ kSign;
+        const std::uint64_t t2 = static_cast<std::uint64_t>(family[2].time) ^ kSign;
+        const std::uint64_t t3 = static_cast<std::uint64_t>(family[3].time) ^ kSign;
+        const EventKey k0 = (EventKey{t0} << 64) | family[0].sequence;
+        const EventKey k1 = (EventKey{t1} << 64) | family[1].sequence;
+        const EventKey k2 = (EventKey{t2} << 64) | family[2].sequence;
+        const EventKey k3 = (EventKey{t3} << 64) | family[3].sequence;
+        const bool take1 = k1 < k0, take3 = k3 < k2;
+        const std::uint64_t ta = take1 ? t1 : t0,
+                            sa = take1 ? family[1].sequence : family[0].sequence;
+        const std::uint64_t tb = take3 ? t3 : t2,
+                            sb = take3 ? family[3].sequence : family[2].sequence;
+        const std::size_t a = child + take1, b = child + 2 + take3;
+        const EventKey key_a = (EventKey{ta} << 64) | sa, key_b = (EventKey{tb} << 64) | sb;
         const bool event_is_smallest = !(key_a < event_key) & !(key_b < event_key);
         const std::size_t b_wins = 0 - static_cast<std::size_t>(key_b < key_a);
         if (event_is_smallest) break;

@@ -10,9 +10,11 @@ namespace {
 using config::ConfigMap;
 using sim::Quantity;
 
-std::uint32_t positive_count(const ConfigMap& map, std::string_view key, std::int64_t fallback = -1) {
+std::uint32_t positive_count(const ConfigMap& map, std::string_view key,
+                             std::int64_t fallback = -1) {
   const std::int64_t value = fallback < 0 ? map.integer(key) : map.integer_or(key, fallback);
-  if (value < 1 || value > 1'000'000) map.fail(key, "expected a count >= 1, got " + std::to_string(value));
+  if (value < 1 || value > 1'000'000)
+    map.fail(key, "expected a count >= 1, got " + std::to_string(value));
   return static_cast<std::uint32_t>(value);
 }
 
@@ -36,43 +38,50 @@ void read_overheads(const ConfigMap& root, FabricBuilder& builder) {
   builder.set_message_overhead(LinkTier::Core, non_negative_duration(overheads, "core"));
 }
 
-// Domains of `gpus_per_domain` GPUs, each with one non-blocking scale-up switch (NVSwitch / the NVLink switch
-// trays of an NVL72, modelled as one crossbar vertex), a NIC per GPU, one leaf per rail and `spines` spines.
-// Leaf-spine links share the leaf's NIC bandwidth / oversubscription equally.
-Fabric build_domains(const ConfigMap& root, std::string_view domains_key, std::uint32_t gpus_per_domain) {
+// Domains of `gpus_per_domain` GPUs, each with one non-blocking scale-up switch (NVSwitch / the
+// NVLink switch trays of an NVL72, modelled as one crossbar vertex), a NIC per GPU, one leaf per
+// rail and `spines` spines. Leaf-spine links share the leaf's NIC bandwidth / oversubscription
+// equally.
+Fabric build_domains(const ConfigMap& root, std::string_view domains_key,
+                     std::uint32_t gpus_per_domain) {
   FabricBuilder builder(root.string("name"));
   const std::uint32_t domains = positive_count(root, domains_key);
   const ConfigMap scale_up = root.map("scale_up");
   scale_up.expect_only({"bandwidth", "link_latency"});
-  const double nvlink_bandwidth = positive_quantity(scale_up, "bandwidth", Quantity::BytesPerSecond);
+  const double nvlink_bandwidth =
+      positive_quantity(scale_up, "bandwidth", Quantity::BytesPerSecond);
   const sim::Picoseconds nvlink_latency = non_negative_duration(scale_up, "link_latency");
 
   for (std::uint32_t gpu = 0; gpu < domains * gpus_per_domain; ++gpu)
     builder.add_gpu("gpu" + std::to_string(gpu), gpu / gpus_per_domain);
   for (std::uint32_t domain = 0; domain < domains; ++domain) {
-    const VertexId nvswitch = builder.add_vertex(VertexKind::ScaleUpSwitch, "nvswitch" + std::to_string(domain));
+    const VertexId nvswitch =
+        builder.add_vertex(VertexKind::ScaleUpSwitch, "nvswitch" + std::to_string(domain));
     for (std::uint32_t local = 0; local < gpus_per_domain; ++local)
-      builder.add_duplex_link(domain * gpus_per_domain + local, nvswitch, nvlink_bandwidth, nvlink_latency,
-                              LinkTier::ScaleUp);
+      builder.add_duplex_link(domain * gpus_per_domain + local, nvswitch, nvlink_bandwidth,
+                              nvlink_latency, LinkTier::ScaleUp);
   }
 
   if (!root.has("scale_out")) {
     if (domains > 1) root.fail(domains_key, "more than one domain needs a 'scale_out' section");
   } else {
     const ConfigMap scale_out = root.map("scale_out");
-    scale_out.expect_only({"nic_bandwidth", "rails", "spines", "oversubscription", "gpu_nic_latency",
-                           "nic_leaf_latency", "leaf_spine_latency"});
-    const double nic_bandwidth = positive_quantity(scale_out, "nic_bandwidth", Quantity::BytesPerSecond);
+    scale_out.expect_only({"nic_bandwidth", "rails", "spines", "oversubscription",
+                           "gpu_nic_latency", "nic_leaf_latency", "leaf_spine_latency"});
+    const double nic_bandwidth =
+        positive_quantity(scale_out, "nic_bandwidth", Quantity::BytesPerSecond);
     const std::uint32_t rails = positive_count(scale_out, "rails", gpus_per_domain);
     if (gpus_per_domain % rails != 0)
-      scale_out.fail("rails", "must divide the GPUs per domain (" + std::to_string(gpus_per_domain) + ")");
+      scale_out.fail("rails",
+                     "must divide the GPUs per domain (" + std::to_string(gpus_per_domain) + ")");
     const std::uint32_t spines = positive_count(scale_out, "spines");
     const double oversubscription = scale_out.number_or("oversubscription", 1.0);
     if (!(oversubscription >= 1.0) || !std::isfinite(oversubscription))
       scale_out.fail("oversubscription", "must be a ratio >= 1 (downlink : uplink bandwidth)");
     const sim::Picoseconds gpu_nic_latency = non_negative_duration(scale_out, "gpu_nic_latency");
     const sim::Picoseconds nic_leaf_latency = non_negative_duration(scale_out, "nic_leaf_latency");
-    const sim::Picoseconds leaf_spine_latency = non_negative_duration(scale_out, "leaf_spine_latency");
+    const sim::Picoseconds leaf_spine_latency =
+        non_negative_duration(scale_out, "leaf_spine_latency");
 
     const std::uint32_t gpus = domains * gpus_per_domain;
     std::vector<VertexId> nics(gpus);
@@ -83,18 +92,21 @@ Fabric build_domains(const ConfigMap& root, std::string_view domains_key, std::u
       leaves[rail] = builder.add_vertex(VertexKind::LeafSwitch, "leaf" + std::to_string(rail));
     std::vector<VertexId> spine_ids(spines);
     for (std::uint32_t spine = 0; spine < spines; ++spine)
-      spine_ids[spine] = builder.add_vertex(VertexKind::SpineSwitch, "spine" + std::to_string(spine));
+      spine_ids[spine] =
+          builder.add_vertex(VertexKind::SpineSwitch, "spine" + std::to_string(spine));
     for (std::uint32_t gpu = 0; gpu < gpus; ++gpu) {
       builder.add_duplex_link(gpu, nics[gpu], nic_bandwidth, gpu_nic_latency, LinkTier::ScaleOut);
-      builder.add_duplex_link(nics[gpu], leaves[(gpu % gpus_per_domain) % rails], nic_bandwidth, nic_leaf_latency,
-                              LinkTier::ScaleOut);
+      builder.add_duplex_link(nics[gpu], leaves[(gpu % gpus_per_domain) % rails], nic_bandwidth,
+                              nic_leaf_latency, LinkTier::ScaleOut);
     }
-    // Each leaf serves gpus / rails NICs; its uplinks carry that bandwidth / oversubscription, split over spines.
+    // Each leaf serves gpus / rails NICs; its uplinks carry that bandwidth / oversubscription,
+    // split over spines.
     const double leaf_down_bandwidth = static_cast<double>(gpus / rails) * nic_bandwidth;
     const double leaf_spine_bandwidth = leaf_down_bandwidth / oversubscription / spines;
     for (VertexId leaf : leaves)
       for (VertexId spine : spine_ids)
-        builder.add_duplex_link(leaf, spine, leaf_spine_bandwidth, leaf_spine_latency, LinkTier::Core);
+        builder.add_duplex_link(leaf, spine, leaf_spine_bandwidth, leaf_spine_latency,
+                                LinkTier::Core);
   }
   read_overheads(root, builder);
   builder.set_pxn(root.boolean_or("pxn", false));
@@ -106,24 +118,27 @@ Fabric build_domains(const ConfigMap& root, std::string_view domains_key, std::u
 }
 
 Fabric build_nvl72(const ConfigMap& root) {
-  root.expect_only({"source", "notes", "name", "kind", "racks", "scale_up", "scale_out", "overheads", "pxn"});
+  root.expect_only(
+      {"source", "notes", "name", "kind", "racks", "scale_up", "scale_out", "overheads", "pxn"});
   constexpr std::uint32_t kGpusPerRack = 72;  // system.gb200_nvl72 / system.gb300_nvl72: gpus 72
   return build_domains(root, "racks", kGpusPerRack);
 }
 
 Fabric build_hgx(const ConfigMap& root) {
-  root.expect_only(
-      {"source", "notes", "name", "kind", "servers", "gpus_per_server", "scale_up", "scale_out", "overheads", "pxn"});
-  // hw.h100_sxm / hw.h200_sxm / hw.b200_sxm: scale_up_domain 8; smaller values serve tiny test fabrics.
+  root.expect_only({"source", "notes", "name", "kind", "servers", "gpus_per_server", "scale_up",
+                    "scale_out", "overheads", "pxn"});
+  // hw.h100_sxm / hw.h200_sxm / hw.b200_sxm: scale_up_domain 8; smaller values serve tiny test
+  // fabrics.
   return build_domains(root, "servers", positive_count(root, "gpus_per_server", 8));
 }
 
 VertexKind parse_kind(const ConfigMap& map, std::string_view key) {
   const std::string text = map.string(key);
-  for (VertexKind kind : {VertexKind::Gpu, VertexKind::ScaleUpSwitch, VertexKind::Nic, VertexKind::LeafSwitch,
-                          VertexKind::SpineSwitch})
+  for (VertexKind kind : {VertexKind::Gpu, VertexKind::ScaleUpSwitch, VertexKind::Nic,
+                          VertexKind::LeafSwitch, VertexKind::SpineSwitch})
     if (text == to_string(kind)) return kind;
-  map.fail(key, "unknown vertex kind '" + text + "' (expected gpu, scale-up-switch, nic, leaf-switch, spine-switch)");
+  map.fail(key, "unknown vertex kind '" + text +
+                    "' (expected gpu, scale-up-switch, nic, leaf-switch, spine-switch)");
 }
 
 LinkTier parse_tier(const ConfigMap& map, std::string_view key) {
@@ -139,8 +154,9 @@ struct VertexGroup {
   std::uint32_t count = 0;
 };
 
-// Generic: groups of vertices (`count` copies named NAME0..NAME{count-1}, or NAME if count is 1) and groups of
-// links between groups: equal-sized groups are joined element by element, a single vertex to every member.
+// Generic: groups of vertices (`count` copies named NAME0..NAME{count-1}, or NAME if count is 1)
+// and groups of links between groups: equal-sized groups are joined element by element, a single
+// vertex to every member.
 Fabric build_generic(const ConfigMap& root) {
   root.expect_only({"source", "notes", "name", "kind", "vertices", "links", "overheads", "pxn"});
   FabricBuilder builder(root.string("name"));
@@ -152,13 +168,18 @@ Fabric build_generic(const ConfigMap& root) {
     VertexGroup group{entry.string("name"), static_cast<VertexId>(builder.vertex_count()),
                       positive_count(entry, "count", 1)};
     for (const VertexGroup& other : groups)
-      if (other.name == group.name) entry.fail("name", "duplicate vertex group '" + group.name + "'");
+      if (other.name == group.name)
+        entry.fail("name", "duplicate vertex group '" + group.name + "'");
     const VertexKind kind = parse_kind(entry, "kind");
-    auto member_name = [&](std::uint32_t i) { return group.count == 1 ? group.name : group.name + std::to_string(i); };
+    auto member_name = [&](std::uint32_t i) {
+      return group.count == 1 ? group.name : group.name + std::to_string(i);
+    };
     if (kind == VertexKind::Gpu) {
-      if (seen_non_gpu) entry.fail("kind", "GPU groups must be listed before every other vertex group");
+      if (seen_non_gpu)
+        entry.fail("kind", "GPU groups must be listed before every other vertex group");
       const std::uint32_t domain_size = positive_count(entry, "domain_size", group.count);
-      for (std::uint32_t i = 0; i < group.count; ++i) builder.add_gpu(member_name(i), next_domain + i / domain_size);
+      for (std::uint32_t i = 0; i < group.count; ++i)
+        builder.add_gpu(member_name(i), next_domain + i / domain_size);
       next_domain += (group.count + domain_size - 1) / domain_size;
     } else {
       if (entry.has("domain_size")) entry.fail("domain_size", "only GPU groups have domains");
@@ -182,7 +203,8 @@ Fabric build_generic(const ConfigMap& root) {
     const LinkTier tier = parse_tier(entry, "tier");
     const bool duplex = entry.boolean_or("duplex", true);
     if (from.count != to.count && from.count != 1 && to.count != 1)
-      entry.fail("to", "groups of " + std::to_string(from.count) + " and " + std::to_string(to.count) +
+      entry.fail("to", "groups of " + std::to_string(from.count) + " and " +
+                           std::to_string(to.count) +
                            " vertices cannot be paired (equal sizes or a single vertex)");
     const std::uint32_t pairs = std::max(from.count, to.count);
     try {

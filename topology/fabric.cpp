@@ -13,36 +13,65 @@ namespace moesim::topology {
 
 std::string_view to_string(LinkTier tier) {
   switch (tier) {
-    case LinkTier::ScaleUp: return "scale-up";
-    case LinkTier::ScaleOut: return "scale-out";
-    case LinkTier::Core: return "core";
+    case LinkTier::ScaleUp:
+      return "scale-up";
+    case LinkTier::ScaleOut:
+      return "scale-out";
+    case LinkTier::Core:
+      return "core";
   }
   return "?";
 }
 
 std::string_view to_string(VertexKind kind) {
   switch (kind) {
-    case VertexKind::Gpu: return "gpu";
-    case VertexKind::ScaleUpSwitch: return "scale-up-switch";
-    case VertexKind::Nic: return "nic";
-    case VertexKind::LeafSwitch: return "leaf-switch";
-    case VertexKind::SpineSwitch: return "spine-switch";
+    case VertexKind::Gpu:
+      return "gpu";
+    case VertexKind::ScaleUpSwitch:
+      return "scale-up-switch";
+    case VertexKind::Nic:
+      return "nic";
+    case VertexKind::LeafSwitch:
+      return "leaf-switch";
+    case VertexKind::SpineSwitch:
+      return "spine-switch";
   }
   return "?";
 }
 
-// ---- Fabric queries ---------------------------------------------------------------------------------------
+// ---- Fabric queries
+// ---------------------------------------------------------------------------------------
 
-const std::string& Fabric::name() const { return data_->name; }
-std::size_t Fabric::gpu_count() const { return data_->gpu_count; }
-std::size_t Fabric::domain_count() const { return data_->domain_count; }
-std::uint32_t Fabric::domain_of(GpuIndex gpu) const { return data_->domain_of_gpu.at(gpu); }
-std::size_t Fabric::vertex_count() const { return data_->kinds.size(); }
-VertexKind Fabric::vertex_kind(VertexId v) const { return data_->kinds.at(v); }
-const std::string& Fabric::vertex_name(VertexId v) const { return data_->names.at(v); }
-std::size_t Fabric::link_count() const { return data_->links.size(); }
-const Link& Fabric::link(LinkId id) const { return data_->links[id]; }
-bool Fabric::pxn() const { return data_->pxn; }
+const std::string& Fabric::name() const {
+  return data_->name;
+}
+std::size_t Fabric::gpu_count() const {
+  return data_->gpu_count;
+}
+std::size_t Fabric::domain_count() const {
+  return data_->domain_count;
+}
+std::uint32_t Fabric::domain_of(GpuIndex gpu) const {
+  return data_->domain_of_gpu.at(gpu);
+}
+std::size_t Fabric::vertex_count() const {
+  return data_->kinds.size();
+}
+VertexKind Fabric::vertex_kind(VertexId v) const {
+  return data_->kinds.at(v);
+}
+const std::string& Fabric::vertex_name(VertexId v) const {
+  return data_->names.at(v);
+}
+std::size_t Fabric::link_count() const {
+  return data_->links.size();
+}
+const Link& Fabric::link(LinkId id) const {
+  return data_->links[id];
+}
+bool Fabric::pxn() const {
+  return data_->pxn;
+}
 
 std::span<const LinkId> Fabric::out_links(VertexId v) const {
   const auto& d = *data_;
@@ -75,8 +104,10 @@ std::uint64_t mix(std::uint64_t x) {
 }
 }  // namespace
 
-// Walks from v to GPU `target` along links that decrease the hop distance by one and never enter a third GPU.
-void FabricData::walk(VertexId v, GpuIndex target, std::uint64_t flow_id, std::vector<LinkId>& out) const {
+// Walks from v to GPU `target` along links that decrease the hop distance by one and never enter a
+// third GPU.
+void FabricData::walk(VertexId v, GpuIndex target, std::uint64_t flow_id,
+                      std::vector<LinkId>& out) const {
   const std::uint16_t* dist = distances.data() + static_cast<std::size_t>(target) * kinds.size();
   while (v != target) {
     const std::uint16_t wanted = static_cast<std::uint16_t>(dist[v] - 1);
@@ -88,7 +119,10 @@ void FabricData::walk(VertexId v, GpuIndex target, std::uint64_t flow_id, std::v
     };
     std::uint32_t candidates = 0;
     for (const LinkId* it = first; it != last; ++it) candidates += usable(*it) ? 1 : 0;
-    std::uint32_t pick = candidates <= 1 ? 0 : static_cast<std::uint32_t>(mix(flow_id ^ (std::uint64_t{v} << 40)) % candidates);
+    std::uint32_t pick =
+        candidates <= 1
+            ? 0
+            : static_cast<std::uint32_t>(mix(flow_id ^ (std::uint64_t{v} << 40)) % candidates);
     for (const LinkId* it = first; it != last; ++it) {
       if (!usable(*it)) continue;
       if (pick-- == 0) {
@@ -100,13 +134,15 @@ void FabricData::walk(VertexId v, GpuIndex target, std::uint64_t flow_id, std::v
   }
 }
 
-void Fabric::route(GpuIndex src, GpuIndex dst, std::uint64_t flow_id, std::vector<LinkId>& out) const {
+void Fabric::route(GpuIndex src, GpuIndex dst, std::uint64_t flow_id,
+                   std::vector<LinkId>& out) const {
   out.clear();
   const FabricData& d = *data_;
   if (src == dst) return;
   VertexId from = src;
   if (d.pxn && d.domain_of_gpu[src] != d.domain_of_gpu[dst]) {
-    const GpuIndex peer = d.pxn_peer[static_cast<std::size_t>(d.domain_of_gpu[src]) * d.gpu_count + dst];
+    const GpuIndex peer =
+        d.pxn_peer[static_cast<std::size_t>(d.domain_of_gpu[src]) * d.gpu_count + dst];
     if (d.distance(dst, peer) < d.distance(dst, src)) {
       d.walk(src, peer, flow_id, out);
       from = peer;
@@ -115,7 +151,8 @@ void Fabric::route(GpuIndex src, GpuIndex dst, std::uint64_t flow_id, std::vecto
   d.walk(from, dst, flow_id, out);
 }
 
-// ---- FabricBuilder --------------------------------------------------------------------------------------
+// ---- FabricBuilder
+// --------------------------------------------------------------------------------------
 
 FabricBuilder::FabricBuilder(std::string name) : data_(std::make_unique<FabricData>()) {
   data_->name = std::move(name);
@@ -144,9 +181,12 @@ LinkId FabricBuilder::add_link(VertexId from, VertexId to, double bandwidth_byte
                                sim::Picoseconds latency, LinkTier tier) {
   const std::size_t vertices = data_->kinds.size();
   if (from >= vertices || to >= vertices || from == to)
-    throw std::invalid_argument("FabricBuilder: link endpoints must be two existing, distinct vertices");
-  if (!(bandwidth_bytes_per_second > 0)) throw std::invalid_argument("FabricBuilder: link bandwidth must be > 0");
-  if (latency < sim::Picoseconds::zero()) throw std::invalid_argument("FabricBuilder: link latency must be >= 0");
+    throw std::invalid_argument(
+        "FabricBuilder: link endpoints must be two existing, distinct vertices");
+  if (!(bandwidth_bytes_per_second > 0))
+    throw std::invalid_argument("FabricBuilder: link bandwidth must be > 0");
+  if (latency < sim::Picoseconds::zero())
+    throw std::invalid_argument("FabricBuilder: link latency must be >= 0");
   data_->links.push_back(Link{from, to, bandwidth_bytes_per_second, latency, tier});
   return static_cast<LinkId>(data_->links.size() - 1);
 }
@@ -158,20 +198,25 @@ void FabricBuilder::add_duplex_link(VertexId a, VertexId b, double bandwidth_byt
 }
 
 void FabricBuilder::set_message_overhead(LinkTier tier, sim::Picoseconds overhead) {
-  if (overhead < sim::Picoseconds::zero()) throw std::invalid_argument("FabricBuilder: overhead must be >= 0");
+  if (overhead < sim::Picoseconds::zero())
+    throw std::invalid_argument("FabricBuilder: overhead must be >= 0");
   data_->overhead[static_cast<std::size_t>(tier)] = overhead;
 }
 
-void FabricBuilder::set_pxn(bool enabled) { data_->pxn = enabled; }
-std::size_t FabricBuilder::vertex_count() const { return data_->kinds.size(); }
+void FabricBuilder::set_pxn(bool enabled) {
+  data_->pxn = enabled;
+}
+std::size_t FabricBuilder::vertex_count() const {
+  return data_->kinds.size();
+}
 
 namespace {
 
 using Graph = boost::adjacency_list<boost::vecS, boost::vecS, boost::bidirectionalS>;
 using ReverseGraph = boost::reverse_graph<Graph>;
 
-// For a breadth-first search toward GPU `target` over the reversed graph: the original link x -> y may be
-// used only if y is not a GPU (GPUs are endpoints, never transit) or y is the target itself.
+// For a breadth-first search toward GPU `target` over the reversed graph: the original link x -> y
+// may be used only if y is not a GPU (GPUs are endpoints, never transit) or y is the target itself.
 struct NoTransitThroughGpus {
   const ReverseGraph* graph = nullptr;
   const std::vector<VertexKind>* kinds = nullptr;
@@ -191,7 +236,8 @@ void build_adjacency(FabricData& d) {
     for (std::size_t v = 0; v < vertices; ++v) offsets[v + 1] += offsets[v];
     ids.assign(d.links.size(), 0);
     std::vector<std::uint32_t> cursor(offsets.begin(), offsets.end() - 1);
-    for (LinkId id = 0; id < d.links.size(); ++id) ids[cursor[outgoing ? d.links[id].from : d.links[id].to]++] = id;
+    for (LinkId id = 0; id < d.links.size(); ++id)
+      ids[cursor[outgoing ? d.links[id].from : d.links[id].to]++] = id;
   };
   fill(d.out_offsets, d.out_ids, true);
   fill(d.in_offsets, d.in_ids, false);
@@ -207,7 +253,8 @@ void build_adjacency(FabricData& d) {
   }
 }
 
-// Hop distances from every vertex to every GPU (Boost.Graph BFS on the reversed graph, one per GPU).
+// Hop distances from every vertex to every GPU (Boost.Graph BFS on the reversed graph, one per
+// GPU).
 void compute_distances(FabricData& d) {
   const std::size_t vertices = d.kinds.size();
   Graph graph(vertices);
@@ -220,9 +267,9 @@ void compute_distances(FabricData& d) {
     boost::filtered_graph<ReverseGraph, NoTransitThroughGpus> allowed(reversed, filter);
     std::fill(hops.begin(), hops.end(), std::numeric_limits<std::uint32_t>::max());
     hops[target] = 0;
-    boost::breadth_first_search(
-        allowed, target,
-        boost::visitor(boost::make_bfs_visitor(boost::record_distances(hops.data(), boost::on_tree_edge()))));
+    boost::breadth_first_search(allowed, target,
+                                boost::visitor(boost::make_bfs_visitor(
+                                    boost::record_distances(hops.data(), boost::on_tree_edge()))));
     for (std::size_t v = 0; v < vertices; ++v) {
       if (hops[v] >= FabricData::kUnreachable) continue;
       d.distances[target * vertices + v] = static_cast<std::uint16_t>(hops[v]);
@@ -238,7 +285,8 @@ void check_and_index_domains(FabricData& d) {
   for (std::uint32_t domain : d.domain_of_gpu) ++members[domain];
   for (std::uint32_t domain = 0; domain < domains; ++domain)
     if (members[domain] == 0)
-      throw std::invalid_argument("fabric '" + d.name + "': domain " + std::to_string(domain) + " has no GPU");
+      throw std::invalid_argument("fabric '" + d.name + "': domain " + std::to_string(domain) +
+                                  " has no GPU");
   d.domain_count = domains;
 }
 
@@ -246,7 +294,8 @@ void check_reachability(const FabricData& d) {
   for (GpuIndex dst = 0; dst < d.gpu_count; ++dst)
     for (GpuIndex src = 0; src < d.gpu_count; ++src)
       if (src != dst && d.distance(dst, src) == FabricData::kUnreachable)
-        throw std::invalid_argument("fabric '" + d.name + "': no path from " + d.names[src] + " to " + d.names[dst]);
+        throw std::invalid_argument("fabric '" + d.name + "': no path from " + d.names[src] +
+                                    " to " + d.names[dst]);
 }
 
 // For PXN: per (source domain, destination GPU), the domain's GPU fewest hops from the destination

@@ -1,8 +1,9 @@
 #pragma once
 // The fabric: GPUs, switches and NICs joined by directed links, with precomputed routes.
-// Immutable once built and cheap to copy (the data, including the Boost.Graph used to compute the routes,
-// lives behind a shared pimpl). Builders from YAML are in topology/builders.h; FabricBuilder below builds
-// fabrics in code (tests, the generic loader). Design and sources: docs/fabrics.md.
+// Immutable once built and cheap to copy (the data, including the Boost.Graph used to compute the
+// routes, lives behind a shared pimpl). Builders from YAML are in topology/builders.h;
+// FabricBuilder below builds fabrics in code (tests, the generic loader). Design and sources:
+// docs/fabrics.md.
 #include <array>
 #include <cstdint>
 #include <memory>
@@ -16,18 +17,20 @@
 namespace moesim::topology {
 
 using GpuIndex = std::uint32_t;  // dense 0 .. gpu_count()-1
-using VertexId = std::uint32_t;  // every vertex: GPUs first (vertex id == GpuIndex for GPUs), then the rest
-using LinkId = std::uint32_t;    // dense 0 .. link_count()-1, one per *directed* link
+using VertexId =
+    std::uint32_t;  // every vertex: GPUs first (vertex id == GpuIndex for GPUs), then the rest
+using LinkId = std::uint32_t;  // dense 0 .. link_count()-1, one per *directed* link
 
 enum class VertexKind : std::uint8_t { Gpu, ScaleUpSwitch, Nic, LeafSwitch, SpineSwitch };
 enum class LinkTier : std::uint8_t { ScaleUp = 0, ScaleOut = 1, Core = 2 };
-// ScaleUp = NVLink / NVSwitch (and any GPU<->GPU scale-up fabric), ScaleOut = GPU<->NIC and NIC<->leaf,
-// Core = leaf<->spine (InfiniBand core).
+// ScaleUp = NVLink / NVSwitch (and any GPU<->GPU scale-up fabric), ScaleOut = GPU<->NIC and
+// NIC<->leaf, Core = leaf<->spine (InfiniBand core).
 inline constexpr std::size_t kLinkTierCount = 3;
-inline constexpr std::array<LinkTier, kLinkTierCount> kLinkTiers = {LinkTier::ScaleUp, LinkTier::ScaleOut,
-                                                                   LinkTier::Core};
-std::string_view to_string(LinkTier tier);    // "scale-up", "scale-out", "core"
-std::string_view to_string(VertexKind kind);  // "gpu", "scale-up-switch", "nic", "leaf-switch", "spine-switch"
+inline constexpr std::array<LinkTier, kLinkTierCount> kLinkTiers = {
+    LinkTier::ScaleUp, LinkTier::ScaleOut, LinkTier::Core};
+std::string_view to_string(LinkTier tier);  // "scale-up", "scale-out", "core"
+std::string_view to_string(
+    VertexKind kind);  // "gpu", "scale-up-switch", "nic", "leaf-switch", "spine-switch"
 
 struct Link {
   VertexId from;
@@ -43,11 +46,12 @@ class Fabric {
  public:
   const std::string& name() const;
   std::size_t gpu_count() const;
-  std::size_t domain_count() const;             // scale-up domains (an HGX server, an NVL72 rack, a supernode)
+  std::size_t domain_count() const;  // scale-up domains (an HGX server, an NVL72 rack, a supernode)
   std::uint32_t domain_of(GpuIndex gpu) const;  // 0 .. domain_count()-1
   std::size_t vertex_count() const;
   VertexKind vertex_kind(VertexId v) const;
-  const std::string& vertex_name(VertexId v) const;  // e.g. "gpu17", "nvswitch2", "nic17", "leaf3", "spine0"
+  const std::string& vertex_name(
+      VertexId v) const;  // e.g. "gpu17", "nvswitch2", "nic17", "leaf3", "spine0"
   std::size_t link_count() const;
   const Link& link(LinkId id) const;
   // Directed links leaving / entering a vertex, in the order they were added.
@@ -56,18 +60,18 @@ class Fabric {
   // The NIC vertices directly attached to a GPU (empty for a GPU without scale-out).
   std::span<const VertexId> nics_of(GpuIndex gpu) const;
 
-  // The directed links from GPU src to GPU dst (src != dst), appended to `out` (which is cleared first).
-  // Shortest path in hops that never passes through a third GPU; among equal-cost next hops the choice is
-  // a deterministic hash of (flow_id, vertex) (ECMP). With PXN enabled, a message to another domain first
-  // crosses scale-up to the GPU of its own domain that is fewest hops from dst (the peer on dst's rail)
-  // and leaves through that GPU's NIC. No allocation beyond growing `out`.
+  // The directed links from GPU src to GPU dst (src != dst), appended to `out` (which is cleared
+  // first). Shortest path in hops that never passes through a third GPU; among equal-cost next hops
+  // the choice is a deterministic hash of (flow_id, vertex) (ECMP). With PXN enabled, a message to
+  // another domain first crosses scale-up to the GPU of its own domain that is fewest hops from dst
+  // (the peer on dst's rail) and leaves through that GPU's NIC. No allocation beyond growing `out`.
   void route(GpuIndex src, GpuIndex dst, std::uint64_t flow_id, std::vector<LinkId>& out) const;
   // Hops of the shortest path from src to dst without PXN forwarding (0 for src == dst).
   std::uint32_t hop_distance(GpuIndex src, GpuIndex dst) const;
   bool pxn() const;
 
-  // Fixed per-message software/hardware overhead (kernel launch, NIC doorbell) for a message whose path's
-  // highest tier is `tier`; configured per tier in the fabric YAML.
+  // Fixed per-message software/hardware overhead (kernel launch, NIC doorbell) for a message whose
+  // path's highest tier is `tier`; configured per tier in the fabric YAML.
   sim::Picoseconds message_overhead(LinkTier highest_tier) const;
 
  private:
@@ -76,9 +80,9 @@ class Fabric {
   std::shared_ptr<const FabricData> data_;
 };
 
-// Assembles a fabric vertex by vertex and link by link, then computes the routing tables (Boost.Graph
-// breadth-first search from every GPU). GPUs must be added before any other vertex so that their vertex
-// ids equal their GPU indices; domains must be numbered densely from 0.
+// Assembles a fabric vertex by vertex and link by link, then computes the routing tables
+// (Boost.Graph breadth-first search from every GPU). GPUs must be added before any other vertex so
+// that their vertex ids equal their GPU indices; domains must be numbered densely from 0.
 class FabricBuilder {
  public:
   explicit FabricBuilder(std::string name);
@@ -88,11 +92,11 @@ class FabricBuilder {
 
   VertexId add_gpu(std::string name, std::uint32_t domain);
   VertexId add_vertex(VertexKind kind, std::string name);  // any kind but Gpu
-  LinkId add_link(VertexId from, VertexId to, double bandwidth_bytes_per_second, sim::Picoseconds latency,
-                  LinkTier tier);
+  LinkId add_link(VertexId from, VertexId to, double bandwidth_bytes_per_second,
+                  sim::Picoseconds latency, LinkTier tier);
   // Two directed links, a->b then b->a, with the same bandwidth (per direction) and latency.
-  void add_duplex_link(VertexId a, VertexId b, double bandwidth_bytes_per_second, sim::Picoseconds latency,
-                       LinkTier tier);
+  void add_duplex_link(VertexId a, VertexId b, double bandwidth_bytes_per_second,
+                       sim::Picoseconds latency, LinkTier tier);
   void set_message_overhead(LinkTier tier, sim::Picoseconds overhead);
   void set_pxn(bool enabled);
   std::size_t vertex_count() const;

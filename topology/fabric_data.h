@@ -1,5 +1,6 @@
 #pragma once
-// Internal: the immutable data behind Fabric (flat arrays; no Boost types). Only topology/*.cpp include it.
+// Internal: the immutable data behind Fabric (flat arrays; no Boost types). Only topology/*.cpp
+// include it.
 #include <array>
 #include <cstdint>
 #include <string>
@@ -19,12 +20,14 @@ struct FabricData {
   std::vector<VertexKind> kinds;
   std::vector<std::string> names;
   std::vector<Link> links;
-  // Compressed adjacency: the links leaving (entering) vertex v are out_ids[out_offsets[v] .. out_offsets[v+1]).
+  // Compressed adjacency: the links leaving (entering) vertex v are out_ids[out_offsets[v] ..
+  // out_offsets[v+1]).
   std::vector<std::uint32_t> out_offsets, in_offsets;
   std::vector<LinkId> out_ids, in_ids;
   std::vector<std::uint32_t> nic_offsets;
   std::vector<VertexId> nic_ids;
-  // distances[target * vertex_count + v]: hops from v to GPU `target` without transiting another GPU.
+  // distances[target * vertex_count + v]: hops from v to GPU `target` without transiting another
+  // GPU.
   std::vector<std::uint16_t> distances;
   // pxn_peer[domain * gpu_count + dst]: the GPU of `domain` fewest hops from dst.
   std::vector<GpuIndex> pxn_peer;

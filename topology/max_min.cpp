@@ -17,7 +17,8 @@ constexpr double kTieSlack = 1e-9;
 std::int64_t transfer_picoseconds(double bytes, double rate_bytes_per_second) {
   if (bytes <= 0) return 0;
   const double picoseconds = bytes / rate_bytes_per_second * 1e12;
-  // Round up, but first drop floating-point noise (a drained 1 MB must not become 1 MB + 1e-10 B and cost 1 ps).
+  // Round up, but first drop floating-point noise (a drained 1 MB must not become 1 MB + 1e-10 B
+  // and cost 1 ps).
   return static_cast<std::int64_t>(std::ceil(picoseconds * (1.0 - kRoundingSlack)));
 }
 
@@ -27,24 +28,69 @@ MaxMinSolver::MaxMinSolver(const Fabric& fabric)
       flows_on_(fabric.link_count(), 0),
       residual_(fabric.link_count(), 0),
       unfrozen_(fabric.link_count(), 0),
-      share_version_(fabric.link_count(), 0),
       link_flow_offsets_(fabric.link_count() + 1, 0),
       restart_level_(kNoRestart) {
-  for (LinkId id = 0; id < fabric.link_count(); ++id) capacity_[id] = fabric.link(id).bandwidth_bytes_per_second;
+  for (LinkId id = 0; id < fabric.link_count(); ++id)
+    capacity_[id] = fabric.link(id).bandwidth_bytes_per_second;
+  merge_series_links(fabric);
+}
+
+// A non-GPU vertex b whose only neighbours are a and c (duplex) passes every flow straight through:
+// shortest paths never turn back, and no flow starts or ends at b. So a->b and b->c always carry
+// the same flows (likewise c->b and b->a) and constrain them as one link of the smaller capacity
+// (a NIC between its GPU and its leaf). Merging them removes a third of the work for an
+// inter-server flow on an HGX cluster without changing any rate.
+void MaxMinSolver::merge_series_links(const Fabric& fabric) {
+  constraint_of_.resize(fabric.link_count());
+  for (LinkId id = 0; id < fabric.link_count(); ++id) constraint_of_[id] = id;
+  auto find = [&](LinkId id) {
+    while (constraint_of_[id] != id) id = constraint_of_[id] = constraint_of_[constraint_of_[id]];
+    return id;
+  };
+  auto unite = [&](LinkId x, LinkId y) {
+    x = find(x);
+    y = find(y);
+    if (x == y) return;
+    if (capacity_[y] < capacity_[x] || (capacity_[y] == capacity_[x] && y < x)) std::swap(x, y);
+    constraint_of_[y] = x;  // the class is represented by its smallest capacity
+  };
+  for (VertexId b = static_cast<VertexId>(fabric.gpu_count()); b < fabric.vertex_count(); ++b) {
+    const auto ins = fabric.in_links(b);
+    const auto outs = fabric.out_links(b);
+    if (ins.size() != 2 || outs.size() != 2) continue;
+    const VertexId a = fabric.link(ins[0]).from;
+    const VertexId c = fabric.link(ins[1]).from;
+    if (a == c) continue;
+    const LinkId b_to_a = fabric.link(outs[0]).to == a ? outs[0] : outs[1];
+    const LinkId b_to_c = fabric.link(outs[0]).to == c ? outs[0] : outs[1];
+    if (fabric.link(b_to_a).to != a || fabric.link(b_to_c).to != c) continue;
+    unite(ins[0], b_to_c);  // a -> b -> c
+    unite(ins[1], b_to_a);  // c -> b -> a
+  }
+  for (LinkId id = 0; id < fabric.link_count(); ++id) constraint_of_[id] = find(id);
 }
 
 void MaxMinSolver::ensure_slot(FlowIndex flow, std::size_t hops) {
-  if (hops > stride_) {  // re-stride the route pool (only when a longer route than any before appears)
+  if (hops >
+      stride_) {  // re-stride the route pool (only when a longer route than any before appears)
     std::vector<LinkId> wider(route_length_.size() * hops);
     for (std::size_t slot = 0; slot < route_length_.size(); ++slot)
-      std::copy_n(routes_.begin() + slot * stride_, route_length_[slot], wider.begin() + slot * hops);
+      std::copy_n(routes_.begin() + slot * stride_, route_length_[slot],
+                  wider.begin() + slot * hops);
     routes_.swap(wider);
+    std::vector<LinkId> wider_constraints(route_length_.size() * hops);
+    for (std::size_t slot = 0; slot < route_length_.size(); ++slot)
+      std::copy_n(constraints_.begin() + slot * stride_, constraint_length_[slot],
+                  wider_constraints.begin() + slot * hops);
+    constraints_.swap(wider_constraints);
     stride_ = hops;
   }
   if (flow >= route_length_.size()) {
     const std::size_t slots = std::max<std::size_t>(flow + 1, route_length_.size() * 2);
     routes_.resize(slots * stride_);
     route_length_.resize(slots, 0);
+    constraints_.resize(slots * stride_);
+    constraint_length_.resize(slots, 0);
     remaining_bytes_.resize(slots, 0);
     rate_.resize(slots, 0);
     last_update_ps_.resize(slots, 0);
@@ -58,6 +104,14 @@ void MaxMinSolver::set_route(FlowIndex flow, std::span<const LinkId> links) {
   ensure_slot(flow, links.size());
   std::copy(links.begin(), links.end(), routes_.begin() + static_cast<std::size_t>(flow) * stride_);
   route_length_[flow] = static_cast<std::uint32_t>(links.size());
+  // Series links collapse to their class's representative (consecutive on the route).
+  LinkId* out = constraints_.data() + static_cast<std::size_t>(flow) * stride_;
+  std::uint32_t length = 0;
+  for (LinkId link : links) {
+    const LinkId constraint = constraint_of_[link];
+    if (length == 0 || out[length - 1] != constraint) out[length++] = constraint;
+  }
+  constraint_length_[flow] = length;
 }
 
 void MaxMinSolver::activate(FlowIndex flow, double bytes, std::int64_t now_ps) {
@@ -67,7 +121,7 @@ void MaxMinSolver::activate(FlowIndex flow, double bytes, std::int64_t now_ps) {
   ++finish_version_[flow];  // forget any finish entry of the slot's previous flow
   active_[flow] = 1;
   ++active_count_;
-  for (LinkId link : route(flow)) ++flows_on_[link];
+  for (LinkId link : constraints(flow)) ++flows_on_[link];
   added_.push_back(flow);
   changed_ = true;
 }
@@ -96,7 +150,7 @@ void MaxMinSolver::take_finished(std::int64_t now_ps, std::vector<FlowIndex>& ou
     out.push_back(flow);
     active_[flow] = 0;
     --active_count_;
-    for (LinkId link : route(flow)) {
+    for (LinkId link : constraints(flow)) {
       --flows_on_[link];
       load_[link] -= rate_[flow];
     }
@@ -105,24 +159,20 @@ void MaxMinSolver::take_finished(std::int64_t now_ps, std::vector<FlowIndex>& ou
   }
 }
 
-void MaxMinSolver::push_finish(FlowIndex flow, std::int64_t now_ps) {
-  finish_heap_.push_back(
-      FinishEntry{now_ps + transfer_picoseconds(remaining_bytes_[flow], rate_[flow]), flow, ++finish_version_[flow]});
-  std::push_heap(finish_heap_.begin(), finish_heap_.end(), std::greater<>{});
-}
-
 void MaxMinSolver::solve(std::int64_t now_ps) {
   if (!changed_) return;
   changed_ = false;
   // (b): a lower bound on every added flow's new rate.
   for (FlowIndex flow : added_)
-    for (LinkId link : route(flow)) restart_level_ = std::min(restart_level_, capacity_[link] / flows_on_[link]);
+    for (LinkId link : constraints(flow))
+      restart_level_ = std::min(restart_level_, capacity_[link] / flows_on_[link]);
   const double level = restart_level_ * (1.0 - kTieSlack);
   restart_level_ = kNoRestart;
 
   // The suffix of order_ with rate >= level (removed flows are in it, since level <= their rate).
-  const auto first = std::lower_bound(order_.begin(), order_.end(), level,
-                                      [&](FlowIndex flow, double bound) { return rate_[flow] < bound; });
+  const auto first =
+      std::lower_bound(order_.begin(), order_.end(), level,
+                       [&](FlowIndex flow, double bound) { return rate_[flow] < bound; });
   to_solve_.clear();
   for (auto it = first; it != order_.end(); ++it)
     if (active_[*it]) to_solve_.push_back(*it);
@@ -132,7 +182,8 @@ void MaxMinSolver::solve(std::int64_t now_ps) {
   added_.clear();
   if (to_solve_.empty()) return;
 
-  // Drain the re-solved flows' bytes up to now at their old rates (the others' rates do not change).
+  // Drain the re-solved flows' bytes up to now at their old rates (the others' rates do not
+  // change).
   for (FlowIndex flow : to_solve_) {
     const double elapsed_seconds = static_cast<double>(now_ps - last_update_ps_[flow]) * 1e-12;
     remaining_bytes_[flow] = std::max(0.0, remaining_bytes_[flow] - rate_[flow] * elapsed_seconds);
@@ -140,13 +191,20 @@ void MaxMinSolver::solve(std::int64_t now_ps) {
   }
   progressive_filling();
   flows_resolved_ += to_solve_.size();
-  for (FlowIndex flow : to_solve_) push_finish(flow, now_ps);
+  // New finish entries: pushed one by one when few, else appended and the heap rebuilt in linear time.
+  const bool rebuild = to_solve_.size() * 8 > finish_heap_.size();
+  for (FlowIndex flow : to_solve_) {
+    finish_heap_.push_back(FinishEntry{now_ps + transfer_picoseconds(remaining_bytes_[flow], rate_[flow]), flow,
+                                       ++finish_version_[flow]});
+    if (!rebuild) std::push_heap(finish_heap_.begin(), finish_heap_.end(), std::greater<>{});
+  }
 
-  // Lazy deletion leaves stale finish entries behind; rebuild when they outnumber the live ones.
-  if (finish_heap_.size() > 2 * active_count_ + 1024) {
+  // Lazy deletion leaves stale finish entries behind; drop them when they outnumber the live ones.
+  if (rebuild || finish_heap_.size() > 2 * active_count_ + 1024) {
     finish_heap_.erase(std::remove_if(finish_heap_.begin(), finish_heap_.end(),
                                       [&](const FinishEntry& entry) {
-                                        return !active_[entry.flow] || finish_version_[entry.flow] != entry.version;
+                                        return !active_[entry.flow] ||
+                                               finish_version_[entry.flow] != entry.version;
                                       }),
                        finish_heap_.end());
     std::make_heap(finish_heap_.begin(), finish_heap_.end(), std::greater<>{});
@@ -154,11 +212,11 @@ void MaxMinSolver::solve(std::int64_t now_ps) {
 }
 
 void MaxMinSolver::progressive_filling() {
-  // Per-link lists of the flows being solved (counting sort into a CSR over the links they use); each link's
-  // residual is its capacity minus the rates of the flows that keep theirs.
+  // Per-link lists of the flows being solved (counting sort into a CSR over the links they use);
+  // each link's residual is its capacity minus the rates of the flows that keep theirs.
   touched_links_.clear();
   for (FlowIndex flow : to_solve_)
-    for (LinkId link : route(flow)) {
+    for (LinkId link : constraints(flow)) {
       if (unfrozen_[link]++ == 0) {
         touched_links_.push_back(link);
         residual_[link] = capacity_[link] - load_[link];
@@ -174,36 +232,43 @@ void MaxMinSolver::progressive_filling() {
   link_flows_.resize(offset);
   for (FlowIndex flow : to_solve_) {
     frozen_[flow] = 0;
-    for (LinkId link : route(flow)) link_flows_[link_flow_offsets_[link]++] = flow;
+    for (LinkId link : constraints(flow)) link_flows_[link_flow_offsets_[link]++] = flow;
   }
   share_heap_.clear();
   for (LinkId link : touched_links_) {
     link_flow_offsets_[link] -= unfrozen_[link];  // back to the start of the link's list
-    share_heap_.push_back(ShareEntry{std::max(0.0, residual_[link]) / unfrozen_[link], link, ++share_version_[link]});
+    share_heap_.push_back(ShareEntry{std::max(0.0, residual_[link]) / unfrozen_[link], link, 0});
   }
   std::make_heap(share_heap_.begin(), share_heap_.end(), std::greater<>{});
 
   // The link with the smallest fair share saturates next; its unfrozen flows freeze at that level.
+  // A link's share (residual / unfrozen) never decreases while filling (a flow freezes at a level
+  // <= every share it crosses), so heap keys are lazy lower bounds: a popped link whose share has
+  // grown is pushed back with its current share instead of re-keying on every freeze.
   double level = 0;
   while (!share_heap_.empty()) {
     std::pop_heap(share_heap_.begin(), share_heap_.end(), std::greater<>{});
     const ShareEntry entry = share_heap_.back();
     share_heap_.pop_back();
-    if (entry.version != share_version_[entry.link] || unfrozen_[entry.link] == 0) continue;
-    level = std::max(level, entry.share);  // shares only grow; max() absorbs rounding
-    for (std::uint32_t i = link_flow_offsets_[entry.link]; unfrozen_[entry.link] > 0; ++i) {
+    const LinkId saturating = entry.link;
+    if (unfrozen_[saturating] == 0) continue;
+    const double share = std::max(0.0, residual_[saturating]) / unfrozen_[saturating];
+    if (share > entry.share) {
+      share_heap_.push_back(ShareEntry{share, saturating, 0});
+      std::push_heap(share_heap_.begin(), share_heap_.end(), std::greater<>{});
+      continue;
+    }
+    level = std::max(level, share);  // max() absorbs rounding
+    for (std::uint32_t i = link_flow_offsets_[saturating]; unfrozen_[saturating] > 0; ++i) {
       const FlowIndex flow = link_flows_[i];
       if (frozen_[flow]) continue;
       frozen_[flow] = 1;
       rate_[flow] = level;
       order_.push_back(flow);
-      for (LinkId link : route(flow)) {
+      for (LinkId link : constraints(flow)) {
         residual_[link] -= level;
         load_[link] += level;
-        if (--unfrozen_[link] == 0 || link == entry.link) continue;
-        share_heap_.push_back(
-            ShareEntry{std::max(0.0, residual_[link]) / unfrozen_[link], link, ++share_version_[link]});
-        std::push_heap(share_heap_.begin(), share_heap_.end(), std::greater<>{});
+        --unfrozen_[link];
       }
     }
   }

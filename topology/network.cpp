@@ -59,7 +59,8 @@ struct LinkAccounts {
 
 }  // namespace
 
-// ---- FlowNetwork ----------------------------------------------------------------------------------------
+// ---- FlowNetwork
+// ----------------------------------------------------------------------------------------
 
 struct FlowNetwork::State final : sim::EventHandler {
   struct PendingStart {
@@ -85,16 +86,21 @@ struct FlowNetwork::State final : sim::EventHandler {
   std::vector<FlowIndex> free_slots;
   std::vector<PendingStart> pending;  // min-heap on (start, sequence)
   std::uint64_t next_sequence = 0;
-  std::vector<LinkId> path;  // scratch for routing
+  std::vector<LinkId> path;                                        // scratch for routing
   std::vector<std::pair<std::uint64_t, std::int64_t>> deliveries;  // scratch: (tag, time)
-  std::vector<FlowIndex> finished;                                    // scratch
+  std::vector<FlowIndex> finished;                                 // scratch
 
   sim::EventId wake;
   std::int64_t wake_ps = std::numeric_limits<std::int64_t>::max();
   bool handling = false;
 
   State(sim::Engine& engine_, const Fabric& fabric_, MessageSink& sink_)
-      : engine(engine_), fabric(fabric_), sink(sink_), handler(0), solver(fabric_), accounts(fabric_.link_count()) {
+      : engine(engine_),
+        fabric(fabric_),
+        sink(sink_),
+        handler(0),
+        solver(fabric_),
+        accounts(fabric_.link_count()) {
     handler = engine.add_handler(*this);
   }
 
@@ -110,7 +116,8 @@ struct FlowNetwork::State final : sim::EventHandler {
   }
 
   void ensure_wake(std::int64_t when_ps) {
-    if (handling || when_ps >= wake_ps) return;  // the handler schedules the next wake itself when it returns
+    if (handling || when_ps >= wake_ps)
+      return;  // the handler schedules the next wake itself when it returns
     wake_ps = when_ps;
     wake = wake.valid() ? engine.reschedule(wake, Picoseconds{when_ps})
                         : engine.schedule_at(Picoseconds{when_ps}, handler, 0);
@@ -118,7 +125,8 @@ struct FlowNetwork::State final : sim::EventHandler {
 
   void submit(const Message& message) {
     if (message.release < engine.now())
-      throw std::invalid_argument("FlowNetwork::submit: release time is earlier than the engine's now()");
+      throw std::invalid_argument(
+          "FlowNetwork::submit: release time is earlier than the engine's now()");
     if (message.source >= fabric.gpu_count() || message.destination >= fabric.gpu_count())
       throw std::invalid_argument("FlowNetwork::submit: GPU index out of range");
     ++stats.messages_submitted;
@@ -128,7 +136,8 @@ struct FlowNetwork::State final : sim::EventHandler {
     for (LinkId id : path) start += fabric.link(id).latency;
     const FlowIndex flow = allocate_slot();
     tag[flow] = message.tag;
-    message_bytes[flow] = path.empty() ? 0 : message.bytes;  // a GPU sending to itself moves nothing
+    message_bytes[flow] =
+        path.empty() ? 0 : message.bytes;  // a GPU sending to itself moves nothing
     solver.set_route(flow, path);
     pending.push_back(PendingStart{start.count(), next_sequence++, flow});
     std::push_heap(pending.begin(), pending.end(), std::greater<>{});
@@ -156,7 +165,8 @@ struct FlowNetwork::State final : sim::EventHandler {
       deliver(flow, now_ps);
       changed = true;
     }
-    // 2. Flows whose overhead and latency end now start transferring (zero-byte ones are delivered).
+    // 2. Flows whose overhead and latency end now start transferring (zero-byte ones are
+    // delivered).
     while (!pending.empty() && pending.front().start_ps <= now_ps) {
       const FlowIndex flow = pending.front().flow;
       std::pop_heap(pending.begin(), pending.end(), std::greater<>{});
@@ -181,7 +191,8 @@ struct FlowNetwork::State final : sim::EventHandler {
     handling = false;
     if (next_ps != std::numeric_limits<std::int64_t>::max()) ensure_wake(next_ps);
     // 5. Callbacks last: they may submit new messages (which may move the wake earlier).
-    for (const auto& [delivered_tag, at_ps] : deliveries) sink.on_delivered(delivered_tag, Picoseconds{at_ps});
+    for (const auto& [delivered_tag, at_ps] : deliveries)
+      sink.on_delivered(delivered_tag, Picoseconds{at_ps});
     deliveries.clear();
   }
 };
@@ -190,13 +201,17 @@ FlowNetwork::FlowNetwork(sim::Engine& engine, const Fabric& fabric, MessageSink&
     : state_(std::make_unique<State>(engine, fabric, sink)) {}
 FlowNetwork::~FlowNetwork() = default;
 
-void FlowNetwork::submit(const Message& message) { state_->submit(message); }
+void FlowNetwork::submit(const Message& message) {
+  state_->submit(message);
+}
 
 TierUsage FlowNetwork::tier_usage(LinkTier tier) const {
   return state_->accounts.usage(state_->fabric, tier, state_->engine.now().count());
 }
 
-std::uint64_t FlowNetwork::link_bytes(LinkId link) const { return state_->accounts.bytes.at(link); }
+std::uint64_t FlowNetwork::link_bytes(LinkId link) const {
+  return state_->accounts.bytes.at(link);
+}
 
 sim::Picoseconds FlowNetwork::link_busy_time(LinkId link) const {
   return Picoseconds{state_->accounts.busy_at(link, state_->engine.now().count())};
@@ -206,9 +221,12 @@ std::size_t FlowNetwork::in_flight() const {
   return state_->stats.messages_submitted - state_->stats.messages_delivered;
 }
 
-const FlowNetworkStats& FlowNetwork::stats() const { return state_->stats; }
+const FlowNetworkStats& FlowNetwork::stats() const {
+  return state_->stats;
+}
 
-// ---- AnalyticNetwork ------------------------------------------------------------------------------------
+// ---- AnalyticNetwork
+// ------------------------------------------------------------------------------------
 
 struct AnalyticNetwork::State final : sim::EventHandler {
   sim::Engine& engine;
@@ -232,7 +250,8 @@ struct AnalyticNetwork::State final : sim::EventHandler {
   }
 
   // overhead + latency and the transfer duration at the route's bottleneck bandwidth.
-  std::pair<Picoseconds, std::int64_t> timing(const Message& message, const std::vector<LinkId>& links) const {
+  std::pair<Picoseconds, std::int64_t> timing(const Message& message,
+                                              const std::vector<LinkId>& links) const {
     if (links.empty()) return {Picoseconds::zero(), 0};
     Picoseconds before = fabric.message_overhead(highest_tier_of(fabric, links));
     double bottleneck = std::numeric_limits<double>::infinity();
@@ -247,7 +266,8 @@ struct AnalyticNetwork::State final : sim::EventHandler {
     if (hops > stride) {  // re-stride the route pool (rare: only when a longer route appears)
       std::vector<LinkId> wider(tag.size() * hops);
       for (std::size_t slot = 0; slot < tag.size(); ++slot)
-        std::copy_n(routes.begin() + slot * stride, route_length[slot], wider.begin() + slot * hops);
+        std::copy_n(routes.begin() + slot * stride, route_length[slot],
+                    wider.begin() + slot * hops);
       routes.swap(wider);
       stride = hops;
     }
@@ -266,7 +286,8 @@ struct AnalyticNetwork::State final : sim::EventHandler {
 
   void submit(const Message& message) {
     if (message.release < engine.now())
-      throw std::invalid_argument("AnalyticNetwork::submit: release time is earlier than the engine's now()");
+      throw std::invalid_argument(
+          "AnalyticNetwork::submit: release time is earlier than the engine's now()");
     fabric.route(message.source, message.destination, message.tag, path);
     const auto [before, transfer] = timing(message, path);
     const std::uint32_t slot = allocate_slot(path.size());
@@ -294,13 +315,17 @@ AnalyticNetwork::AnalyticNetwork(sim::Engine& engine, const Fabric& fabric, Mess
     : state_(std::make_unique<State>(engine, fabric, sink)) {}
 AnalyticNetwork::~AnalyticNetwork() = default;
 
-void AnalyticNetwork::submit(const Message& message) { state_->submit(message); }
+void AnalyticNetwork::submit(const Message& message) {
+  state_->submit(message);
+}
 
 TierUsage AnalyticNetwork::tier_usage(LinkTier tier) const {
   return state_->accounts.usage(state_->fabric, tier, state_->engine.now().count());
 }
 
-std::uint64_t AnalyticNetwork::link_bytes(LinkId link) const { return state_->accounts.bytes.at(link); }
+std::uint64_t AnalyticNetwork::link_bytes(LinkId link) const {
+  return state_->accounts.bytes.at(link);
+}
 
 sim::Picoseconds AnalyticNetwork::link_busy_time(LinkId link) const {
   return Picoseconds{state_->accounts.busy_ps.at(link)};

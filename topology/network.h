@@ -1,14 +1,16 @@
 #pragma once
 // Network models: messages between GPUs become deliveries at simulated times.
 //
-// Timing rule (shared by both models and by the SimGrid cross-check, docs/fabrics.md): a message released at
-// time R first waits its fixed per-message overhead (Fabric::message_overhead of its route's highest tier) and
-// then its route latency (the sum of its links' latencies) without using bandwidth; then it transfers its bytes
-// at its max-min fair rate (FlowNetwork; re-solved whenever the set of transferring flows changes) or at its
-// route's bottleneck bandwidth (AnalyticNetwork); it is delivered when its last byte is transferred.
-// Zero-byte messages are delivered after overhead + latency.
-// Rounding: start times are exact integer picoseconds; a transfer's end is rounded UP to the next whole
-// picosecond (never early), computed once per rate change from the bytes remaining at that instant.
+// Timing rule (shared by both models and by the SimGrid cross-check, docs/fabrics.md): a message
+// released at time R first waits its fixed per-message overhead (Fabric::message_overhead of its
+// route's highest tier) and then its route latency (the sum of its links' latencies) without using
+// bandwidth; then it transfers its bytes at its max-min fair rate (FlowNetwork; re-solved whenever
+// the set of transferring flows changes) or at its route's bottleneck bandwidth (AnalyticNetwork);
+// it is delivered when its last byte is transferred. Zero-byte messages are delivered after
+// overhead + latency. Rounding: start times are exact integer picoseconds; a transfer's end is
+// computed once per rate change from the bytes remaining at that instant and rounded UP to a whole
+// picosecond (never early) after dropping a relative 1e-10 of floating-point noise
+// (topology/max_min.h, transfer_picoseconds).
 #include <cstdint>
 #include <memory>
 
@@ -26,7 +28,8 @@ struct Message {
   std::uint64_t tag;         // caller's id, returned on delivery; also the ECMP flow id
 };
 
-class MessageSink {  // completion callbacks; implementations must not allocate per message on the hot path
+class MessageSink {  // completion callbacks; implementations must not allocate per message on the
+                     // hot path
  public:
   virtual void on_delivered(std::uint64_t tag, sim::Picoseconds delivered_at) = 0;
 
@@ -55,14 +58,15 @@ class NetworkModel {
 struct FlowNetworkStats {
   std::uint64_t messages_submitted = 0;
   std::uint64_t messages_delivered = 0;
-  std::uint64_t solves = 0;            // max-min re-solves (one per distinct instant at which flows change)
-  std::uint64_t flows_resolved = 0;    // flow-rate assignments summed over solves (the solver's work)
-  std::uint64_t engine_events = 0;     // engine events this model handled
+  std::uint64_t solves = 0;  // max-min re-solves (one per distinct instant at which flows change)
+  std::uint64_t flows_resolved = 0;  // flow-rate assignments summed over solves (the solver's work)
+  std::uint64_t engine_events = 0;   // engine events this model handled
 };
 
-// Flow-level max-min fair model driven by the engine. It owns one engine event (the next instant at which
-// a flow starts transferring or finishes) and reschedules it; all changes at one instant are batched into a
-// single re-solve. Bytes and busy time are accounted per directed link (busy = >= 1 transferring flow).
+// Flow-level max-min fair model driven by the engine. It owns one engine event (the next instant at
+// which a flow starts transferring or finishes) and reschedules it; all changes at one instant are
+// batched into a single re-solve. Bytes and busy time are accounted per directed link (busy = >= 1
+// transferring flow).
 class FlowNetwork final : public NetworkModel {
  public:
   FlowNetwork(sim::Engine& engine, const Fabric& fabric, MessageSink& sink);
@@ -85,10 +89,10 @@ class FlowNetwork final : public NetworkModel {
   std::unique_ptr<State> state_;
 };
 
-// Closed-form model: a message takes overhead + route latency + bytes / bottleneck bandwidth of its route
-// (no contention), delivered through the same engine and sink so the decode step can swap models.
-// Link busy time is the sum of the transfer durations of the messages that crossed the link (it can exceed
-// the elapsed time, since this model ignores contention).
+// Closed-form model: a message takes overhead + route latency + bytes / bottleneck bandwidth of its
+// route (no contention), delivered through the same engine and sink so the decode step can swap
+// models. Link busy time is the sum of the transfer durations of the messages that crossed the link
+// (it can exceed the elapsed time, since this model ignores contention).
 class AnalyticNetwork final : public NetworkModel {
  public:
   AnalyticNetwork(sim::Engine& engine, const Fabric& fabric, MessageSink& sink);

@@ -19,17 +19,20 @@ struct FabricSummary {
   std::size_t spine_switches = 0;
   std::size_t vertices = 0;
   std::size_t directed_links = 0;
-  // Per GPU, per direction: the sum of the GPU's outgoing scale-up links / of its NICs' uplinks (NIC -> switch),
-  // the largest over GPUs.
+  // Per GPU, per direction: the sum of the GPU's outgoing scale-up links / of its NICs' uplinks
+  // (NIC -> switch), the largest over GPUs.
   double per_gpu_scale_up_bytes_per_second = 0;
   double per_gpu_scale_out_bytes_per_second = 0;
-  // Aggregate injection bandwidth per tier, per direction (bidirectional = 2x), indexed by LinkTier:
+  // Aggregate injection bandwidth per tier, per direction (bidirectional = 2x), indexed by
+  // LinkTier:
   //   scale-up: sum over GPUs of their scale-up links toward a switch or GPU;
   //   scale-out: sum over NICs of their uplinks (NIC -> leaf);  core: sum of leaf -> spine links.
   std::array<double, kLinkTierCount> aggregate_bytes_per_second_per_direction{};
-  // Bisection bandwidth per direction (max flow, Boost push-relabel, over directed link capacities):
+  // Bisection bandwidth per direction (max flow, Boost push-relabel, over directed link
+  // capacities):
   //   scale-up: within domain 0, its first half of GPUs -> its second half, scale-up links only;
-  //   scale-out: the first floor(domains/2) domains' GPUs -> the others' GPUs, all links (0 with one domain).
+  //   scale-out: the first floor(domains/2) domains' GPUs -> the others' GPUs, all links (0 with
+  //   one domain).
   double scale_up_bisection_bytes_per_second = 0;
   double scale_out_bisection_bytes_per_second = 0;
   // The longest GPU-to-GPU route in hops (as routed, including PXN forwarding when enabled).
@@ -41,8 +44,8 @@ struct FabricSummary {
 FabricSummary summarize(const Fabric& fabric);
 // Human-readable multi-line rendering of a summary (units: GB/s, TB/s, us).
 void write_summary(const FabricSummary& summary, std::ostream& out);
-// Graphviz DOT: one node per vertex (shape by kind), one edge per duplex pair (dir=both) or directed link,
-// labelled with its bandwidth per direction.
+// Graphviz DOT: one node per vertex (shape by kind), one edge per duplex pair (dir=both) or
+// directed link, labelled with its bandwidth per direction.
 void write_dot(const Fabric& fabric, std::ostream& out);
 
 }  // namespace moesim::topology

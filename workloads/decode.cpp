@@ -23,21 +23,31 @@ enum class TaskKind : std::uint8_t { Attention, DenseFfn, SharedExperts, Experts
 // Order of equal-layer tasks when several are ready (two-micro-batch overlap).
 constexpr std::uint8_t task_order(TaskKind kind) {
   switch (kind) {
-    case TaskKind::Attention: return 0;
-    case TaskKind::DenseFfn: return 1;
-    case TaskKind::SharedExperts: return 1;
-    case TaskKind::Experts: return 2;
-    case TaskKind::Head: return 3;
+    case TaskKind::Attention:
+      return 0;
+    case TaskKind::DenseFfn:
+      return 1;
+    case TaskKind::SharedExperts:
+      return 1;
+    case TaskKind::Experts:
+      return 2;
+    case TaskKind::Head:
+      return 3;
   }
   return 0;
 }
 constexpr std::string_view task_name(TaskKind kind) {
   switch (kind) {
-    case TaskKind::Attention: return "attention";
-    case TaskKind::DenseFfn: return "dense-ffn";
-    case TaskKind::SharedExperts: return "shared-expert";
-    case TaskKind::Experts: return "experts";
-    case TaskKind::Head: return "head";
+    case TaskKind::Attention:
+      return "attention";
+    case TaskKind::DenseFfn:
+      return "dense-ffn";
+    case TaskKind::SharedExperts:
+      return "shared-expert";
+    case TaskKind::Experts:
+      return "experts";
+    case TaskKind::Head:
+      return "head";
   }
   return "";
 }
@@ -53,10 +63,10 @@ struct Task {
 };
 
 enum class MessageKind : std::uint8_t {
-  Dispatch,          // final delivery of token copies
-  DispatchToRelay,   // NodeDedup: token crosses to the relay GPU of the destination domain
-  Combine,           // final delivery of expert outputs
-  CombineToRelay     // NodeDedup: partial sums to the relay GPU of the expert's domain
+  Dispatch,         // final delivery of token copies
+  DispatchToRelay,  // NodeDedup: token crosses to the relay GPU of the destination domain
+  Combine,          // final delivery of expert outputs
+  CombineToRelay    // NodeDedup: partial sums to the relay GPU of the expert's domain
 };
 
 struct MessageInfo {
@@ -65,14 +75,16 @@ struct MessageInfo {
   std::uint16_t layer;
   std::uint32_t source;
   std::uint32_t destination;
-  std::uint32_t origin;  // the GPU whose tokens these are (differs from source for relayed combines)
+  std::uint32_t
+      origin;  // the GPU whose tokens these are (differs from source for relayed combines)
 };
 
 // Event payloads: kind in the top byte, micro-batch, layer, GPU.
 enum class EventKind : std::uint8_t { TaskDone, SendDispatch, SendCombine };
-constexpr std::uint64_t encode(EventKind kind, std::uint32_t micro_batch, std::uint32_t layer, std::uint32_t gpu) {
-  return (std::uint64_t{static_cast<std::uint8_t>(kind)} << 56) | (std::uint64_t{micro_batch} << 48) |
-         (std::uint64_t{layer} << 32) | gpu;
+constexpr std::uint64_t encode(EventKind kind, std::uint32_t micro_batch, std::uint32_t layer,
+                               std::uint32_t gpu) {
+  return (std::uint64_t{static_cast<std::uint8_t>(kind)} << 56) |
+         (std::uint64_t{micro_batch} << 48) | (std::uint64_t{layer} << 32) | gpu;
 }
 
 // State of one (layer, micro-batch) MoE all-to-all while it is in progress.
@@ -110,23 +122,25 @@ void validate(const ModelSpec& model, const topology::Fabric& fabric, const Deco
   auto fail = [](const std::string& message) { throw std::invalid_argument("decode: " + message); };
   if (c.ep_size == 0) fail("ep_size must be > 0");
   if (c.ep_size > fabric.gpu_count())
-    fail("ep_size " + std::to_string(c.ep_size) + " exceeds the " + std::to_string(fabric.gpu_count()) +
-         " GPUs of fabric '" + fabric.name() + "'");
+    fail("ep_size " + std::to_string(c.ep_size) + " exceeds the " +
+         std::to_string(fabric.gpu_count()) + " GPUs of fabric '" + fabric.name() + "'");
   if (c.batch_per_gpu == 0) fail("batch_per_gpu must be > 0");
   if (c.two_micro_batch_overlap && c.batch_per_gpu < 2)
     fail("two-micro-batch overlap needs batch_per_gpu >= 2");
-  if (model.moe_layer_count() > 0 && model.routed_expert_count == 0) fail("model has MoE layers but no experts");
+  if (model.moe_layer_count() > 0 && model.routed_expert_count == 0)
+    fail("model has MoE layers but no experts");
   if (!(c.dispatch_bytes_per_element > 0) || !(c.combine_bytes_per_element > 0))
     fail("dispatch and combine bytes per element must be > 0");
-  if (!(c.compute_efficiency > 0 && c.compute_efficiency <= 1)) fail("compute_efficiency must be in (0, 1]");
+  if (!(c.compute_efficiency > 0 && c.compute_efficiency <= 1))
+    fail("compute_efficiency must be in (0, 1]");
   if (c.zipf_exponent < 0) fail("zipf_exponent must be >= 0");
   if (c.mtp_acceptance < 0 || c.mtp_acceptance > 1) fail("mtp_acceptance must be in [0, 1]");
   if (c.mtp_draft_tokens > 0 && model.mtp_layers == 0)
     fail("model '" + model.name + "' has no MTP module, so mtp_draft_tokens must be 0");
   if (c.steps == 0) fail("steps must be > 0");
   if (c.max_groups_per_token > model.expert_groups)
-    fail("max_groups_per_token " + std::to_string(c.max_groups_per_token) + " exceeds the model's " +
-         std::to_string(model.expert_groups) + " expert groups");
+    fail("max_groups_per_token " + std::to_string(c.max_groups_per_token) +
+         " exceeds the model's " + std::to_string(model.expert_groups) + " expert groups");
   for (double f : c.calibration.bandwidth_fraction)
     if (!(f > 0 && f <= 1)) fail("calibration bandwidth fractions must be in (0, 1]");
   if (model.layers + c.mtp_draft_tokens >= 65536) fail("too many layers");
@@ -155,7 +169,8 @@ class DecodeSimulation final : public sim::EventHandler, public topology::Messag
     requests_.assign(micro_batches_, 0);
     requests_[0] = (config.batch_per_gpu + micro_batches_ - 1) / micro_batches_;
     if (micro_batches_ == 2) requests_[1] = config.batch_per_gpu - requests_[0];
-    dispatch_token_bytes_ = token_bytes(model.hidden, config.dispatch_bytes_per_element, config.dispatch_scale_factors);
+    dispatch_token_bytes_ =
+        token_bytes(model.hidden, config.dispatch_bytes_per_element, config.dispatch_scale_factors);
     combine_token_bytes_ = token_bytes(model.hidden, config.combine_bytes_per_element, false);
     gpu_busy_.assign(n_, false);
     ready_.assign(n_, {});
@@ -172,8 +187,9 @@ class DecodeSimulation final : public sim::EventHandler, public topology::Messag
       for (std::uint32_t mb = 0; mb < micro_batches_; ++mb)
         for (std::uint32_t g = 0; g < n_; ++g)
           if (!finished_[mb * n_ + g])
-            throw std::logic_error("decode: step " + std::to_string(step_) + " ended with unfinished work on GPU " +
-                                   std::to_string(g) + " (dependency bug)");
+            throw std::logic_error("decode: step " + std::to_string(step_) +
+                                   " ended with unfinished work on GPU " + std::to_string(g) +
+                                   " (dependency bug)");
       step_seconds_sum += (engine_.now() - start).seconds();
     }
     return metrics(step_seconds_sum / config_.steps);
@@ -185,9 +201,15 @@ class DecodeSimulation final : public sim::EventHandler, public topology::Messag
     const auto layer = static_cast<std::uint32_t>((payload >> 32) & 0xffff);
     const auto gpu = static_cast<std::uint32_t>(payload & 0xffffffff);
     switch (kind) {
-      case EventKind::TaskDone: task_done(gpu); break;
-      case EventKind::SendDispatch: send_dispatch(layer, mb, gpu); break;
-      case EventKind::SendCombine: send_combine(layer, mb, gpu); break;
+      case EventKind::TaskDone:
+        task_done(gpu);
+        break;
+      case EventKind::SendDispatch:
+        send_dispatch(layer, mb, gpu);
+        break;
+      case EventKind::SendCombine:
+        send_combine(layer, mb, gpu);
+        break;
     }
   }
 
@@ -237,7 +259,8 @@ class DecodeSimulation final : public sim::EventHandler, public topology::Messag
     std::uint32_t groups = 1, groups_per_token = 1;
     if (config_.routing == RoutingKind::GroupLimited) {
       groups = model_.expert_groups;
-      groups_per_token = config_.max_groups_per_token > 0 ? config_.max_groups_per_token : model_.groups_per_token;
+      groups_per_token =
+          config_.max_groups_per_token > 0 ? config_.max_groups_per_token : model_.groups_per_token;
     }
     const double exponent = config_.routing == RoutingKind::Uniform ? 0.0 : config_.zipf_exponent;
     sim::RandomStream popularity_stream(config_.seed, "expert-popularity");
@@ -246,20 +269,32 @@ class DecodeSimulation final : public sim::EventHandler, public topology::Messag
       layouts_.emplace_back(n_, uniform, config_.redundant_slots_per_gpu);
       gates_.emplace_back(uniform, model_.experts_per_token_count, groups, groups_per_token);
     } else {
-      for (std::uint32_t layer = 0; layer < total_layers_; ++layer) {  // popularity re-drawn per layer
+      for (std::uint32_t layer = 0; layer < total_layers_;
+           ++layer) {  // popularity re-drawn per layer
         std::vector<double> popularity = zipf_popularity(experts, exponent, popularity_stream);
         layouts_.emplace_back(n_, popularity, config_.redundant_slots_per_gpu);
-        gates_.emplace_back(std::move(popularity), model_.experts_per_token_count, groups, groups_per_token);
+        gates_.emplace_back(std::move(popularity), model_.experts_per_token_count, groups,
+                            groups_per_token);
       }
     }
   }
 
-  const ExpertLayout& layout_of(std::uint32_t layer) const { return layouts_.size() == 1 ? layouts_[0] : layouts_[layer]; }
-  const Gate& gate_of(std::uint32_t layer) const { return gates_.size() == 1 ? gates_[0] : gates_[layer]; }
-  bool is_moe(std::uint32_t layer) const { return layer >= model_.layers || model_.is_moe_layer(layer); }
-  std::size_t run_index(std::uint32_t layer, std::uint32_t mb) const { return std::size_t{layer} * micro_batches_ + mb; }
+  const ExpertLayout& layout_of(std::uint32_t layer) const {
+    return layouts_.size() == 1 ? layouts_[0] : layouts_[layer];
+  }
+  const Gate& gate_of(std::uint32_t layer) const {
+    return gates_.size() == 1 ? gates_[0] : gates_[layer];
+  }
+  bool is_moe(std::uint32_t layer) const {
+    return layer >= model_.layers || model_.is_moe_layer(layer);
+  }
+  std::size_t run_index(std::uint32_t layer, std::uint32_t mb) const {
+    return std::size_t{layer} * micro_batches_ + mb;
+  }
   // The model layer whose attention an MTP module uses (the last block's shape).
-  std::uint32_t shape_layer(std::uint32_t layer) const { return std::min(layer, model_.layers - 1); }
+  std::uint32_t shape_layer(std::uint32_t layer) const {
+    return std::min(layer, model_.layers - 1);
+  }
 
   // ---------------------------------------------------------------- step
   void start_step() {
@@ -272,12 +307,15 @@ class DecodeSimulation final : public sim::EventHandler, public topology::Messag
   }
 
   Task attention_task(std::uint32_t layer, std::uint32_t mb) const {
-    KernelWork work = compute_.attention(shape_layer(layer), requests_[mb], tokens_per_request_, config_.context_tokens);
+    KernelWork work = compute_.attention(shape_layer(layer), requests_[mb], tokens_per_request_,
+                                         config_.context_tokens);
     double seconds = compute_.seconds(work);
-    if (layer >= model_.layers)  // an MTP module first runs the head on the previous output + its projection
+    if (layer >=
+        model_.layers)  // an MTP module first runs the head on the previous output + its projection
       seconds += compute_.seconds(compute_.head(tokens(mb))) +
-                 compute_.seconds({2.0 * model_.hidden * model_.hidden * model_.weight_bytes_per_parameter,
-                                   4.0 * model_.hidden * static_cast<double>(model_.hidden) * tokens(mb), 0.0});
+                 compute_.seconds(
+                     {2.0 * model_.hidden * model_.hidden * model_.weight_bytes_per_parameter,
+                      4.0 * model_.hidden * static_cast<double>(model_.hidden) * tokens(mb), 0.0});
     return {TaskKind::Attention, layer, mb, sim::from_seconds(seconds)};
   }
   std::uint32_t tokens(std::uint32_t mb) const { return requests_[mb] * tokens_per_request_; }
@@ -291,13 +329,15 @@ class DecodeSimulation final : public sim::EventHandler, public topology::Messag
   void start_next(std::uint32_t gpu) {
     auto& ready = ready_[gpu];
     if (gpu_busy_[gpu] || ready.empty()) return;
-    auto best = std::min_element(ready.begin(), ready.end(), [](const Task& a, const Task& b) { return a.key() < b.key(); });
+    auto best = std::min_element(ready.begin(), ready.end(),
+                                 [](const Task& a, const Task& b) { return a.key() < b.key(); });
     const Task task = *best;
     ready.erase(best);
     gpu_busy_[gpu] = true;
     running_[gpu] = task;
     running_since_[gpu] = engine_.now();
-    engine_.schedule_after(task.duration, handler_, encode(EventKind::TaskDone, task.micro_batch, task.layer, gpu));
+    engine_.schedule_after(task.duration, handler_,
+                           encode(EventKind::TaskDone, task.micro_batch, task.layer, gpu));
   }
 
   void task_done(std::uint32_t gpu) {
@@ -306,14 +346,24 @@ class DecodeSimulation final : public sim::EventHandler, public topology::Messag
     gpu_busy_[gpu] = false;
     busy_seconds_ += task.duration.seconds();
     if (config_.record_timeline)
-      timeline_.push_back({gpu, task_name(task.kind), task.kind == TaskKind::Head ? -1 : static_cast<std::int32_t>(task.layer),
+      timeline_.push_back({gpu, task_name(task.kind),
+                           task.kind == TaskKind::Head ? -1 : static_cast<std::int32_t>(task.layer),
                            task.micro_batch, running_since_[gpu], now});
     switch (task.kind) {
-      case TaskKind::Attention: attention_done(gpu, task); break;
-      case TaskKind::DenseFfn: advance(gpu, task.layer, task.micro_batch); break;
-      case TaskKind::SharedExperts: break;
-      case TaskKind::Experts: experts_done(gpu, task); break;
-      case TaskKind::Head: finished_[task.micro_batch * n_ + gpu] = 1; break;
+      case TaskKind::Attention:
+        attention_done(gpu, task);
+        break;
+      case TaskKind::DenseFfn:
+        advance(gpu, task.layer, task.micro_batch);
+        break;
+      case TaskKind::SharedExperts:
+        break;
+      case TaskKind::Experts:
+        experts_done(gpu, task);
+        break;
+      case TaskKind::Head:
+        finished_[task.micro_batch * n_ + gpu] = 1;
+        break;
     }
     start_next(gpu);
   }
@@ -321,15 +371,18 @@ class DecodeSimulation final : public sim::EventHandler, public topology::Messag
   void attention_done(std::uint32_t gpu, const Task& task) {
     if (gpu == 0) attention_us_.push_back(task.duration.microseconds());  // equal on every GPU
     if (!is_moe(task.layer)) {
-      enqueue(gpu, {TaskKind::DenseFfn, task.layer, task.micro_batch,
-                    sim::from_seconds(compute_.seconds(compute_.dense_ffn(tokens(task.micro_batch))))});
+      enqueue(gpu,
+              {TaskKind::DenseFfn, task.layer, task.micro_batch,
+               sim::from_seconds(compute_.seconds(compute_.dense_ffn(tokens(task.micro_batch))))});
       return;
     }
     LayerRun& run = layer_run(task.layer, task.micro_batch);
     run.attention_done[gpu] = 1;
     // Shared experts (and the router) run on the GPU while the dispatch is in flight.
-    enqueue(gpu, {TaskKind::SharedExperts, task.layer, task.micro_batch,
-                  sim::from_seconds(compute_.seconds(compute_.shared_experts(tokens(task.micro_batch))))});
+    enqueue(
+        gpu,
+        {TaskKind::SharedExperts, task.layer, task.micro_batch,
+         sim::from_seconds(compute_.seconds(compute_.shared_experts(tokens(task.micro_batch))))});
     if (config_.calibration.dispatch_phase_overhead > Picoseconds{0})
       engine_.schedule_after(config_.calibration.dispatch_phase_overhead, handler_,
                              encode(EventKind::SendDispatch, task.micro_batch, task.layer, gpu));
@@ -352,7 +405,8 @@ class DecodeSimulation final : public sim::EventHandler, public topology::Messag
     if (layer + 1 < total_layers_)
       enqueue(gpu, attention_task(layer + 1, mb));
     else
-      enqueue(gpu, {TaskKind::Head, layer + 1, mb, sim::from_seconds(compute_.seconds(compute_.head(tokens(mb))))});
+      enqueue(gpu, {TaskKind::Head, layer + 1, mb,
+                    sim::from_seconds(compute_.seconds(compute_.head(tokens(mb))))});
   }
 
   // ---------------------------------------------------------------- all-to-all
@@ -408,11 +462,15 @@ class DecodeSimulation final : public sim::EventHandler, public topology::Messag
         }
         const std::uint32_t relay = relay_gpu(src, dst, domain_of_, local_rank_, gpus_of_domain_);
         if (relay != dst) ++run->dispatch_expected[dst];  // the relay's forward
-        ++run->relay_pending[std::size_t{relay} * n_ + src];  // partial sum from dst (or the relay itself)
+        ++run->relay_pending[std::size_t{relay} * n_ +
+                             src];  // partial sum from dst (or the relay itself)
       }
       for (std::uint32_t dom = 0; dom < domains; ++dom) {
-        if (dom == domain_of_[src] || t.distinct_tokens_to_domain[std::size_t{src} * domains + dom] == 0) continue;
-        const std::uint32_t relay = relay_gpu(src, gpus_of_domain_[dom][0], domain_of_, local_rank_, gpus_of_domain_);
+        if (dom == domain_of_[src] ||
+            t.distinct_tokens_to_domain[std::size_t{src} * domains + dom] == 0)
+          continue;
+        const std::uint32_t relay =
+            relay_gpu(src, gpus_of_domain_[dom][0], domain_of_, local_rank_, gpus_of_domain_);
         ++run->dispatch_expected[relay];  // the cross-domain copy
         ++run->combine_expected[src];     // the relay's reduced combine
       }
@@ -424,17 +482,21 @@ class DecodeSimulation final : public sim::EventHandler, public topology::Messag
     return domain_of_[a] == domain_of_[b] ? LinkTier::ScaleUp : LinkTier::ScaleOut;
   }
 
-  void submit(MessageKind kind, std::uint32_t layer, std::uint32_t mb, std::uint32_t src, std::uint32_t dst, double bytes,
-              std::uint32_t origin = 0) {
+  void submit(MessageKind kind, std::uint32_t layer, std::uint32_t mb, std::uint32_t src,
+              std::uint32_t dst, double bytes, std::uint32_t origin = 0) {
     const LinkTier tier = tier_between(src, dst);
     const auto t = static_cast<std::size_t>(tier);
-    const auto wire_bytes = static_cast<std::uint64_t>(std::llround(bytes / config_.calibration.bandwidth_fraction[t]));
+    const auto wire_bytes =
+        static_cast<std::uint64_t>(std::llround(bytes / config_.calibration.bandwidth_fraction[t]));
     const std::uint64_t tag = messages_.size();
-    messages_.push_back({kind, static_cast<std::uint8_t>(mb), static_cast<std::uint16_t>(layer), src, dst, origin});
+    messages_.push_back(
+        {kind, static_cast<std::uint8_t>(mb), static_cast<std::uint16_t>(layer), src, dst, origin});
     const bool dispatch = kind == MessageKind::Dispatch || kind == MessageKind::DispatchToRelay;
-    (dispatch ? dispatch_bytes_ : combine_bytes_) += static_cast<std::uint64_t>(std::llround(bytes));
+    (dispatch ? dispatch_bytes_ : combine_bytes_) +=
+        static_cast<std::uint64_t>(std::llround(bytes));
     ++message_count_;
-    network_->submit({src, dst, wire_bytes, engine_.now() + config_.calibration.message_overhead[t], tag});
+    network_->submit(
+        {src, dst, wire_bytes, engine_.now() + config_.calibration.message_overhead[t], tag});
   }
 
   void send_dispatch(std::uint32_t layer, std::uint32_t mb, std::uint32_t src) {
@@ -445,19 +507,24 @@ class DecodeSimulation final : public sim::EventHandler, public topology::Messag
     if (config_.dispatch_mode == DispatchMode::Direct) {
       for (std::uint32_t dst = 0; dst < n_; ++dst) {
         const std::uint32_t pairs = t.pairs[std::size_t{src} * n_ + dst];
-        if (dst != src && pairs > 0) submit(MessageKind::Dispatch, layer, mb, src, dst, pairs * dispatch_token_bytes_);
+        if (dst != src && pairs > 0)
+          submit(MessageKind::Dispatch, layer, mb, src, dst, pairs * dispatch_token_bytes_);
       }
     } else {
       for (std::uint32_t dst : gpus_of_domain_[domain_of_[src]]) {
         const std::uint32_t distinct = t.distinct_tokens[std::size_t{src} * n_ + dst];
-        if (dst != src && distinct > 0) submit(MessageKind::Dispatch, layer, mb, src, dst, distinct * dispatch_token_bytes_);
+        if (dst != src && distinct > 0)
+          submit(MessageKind::Dispatch, layer, mb, src, dst, distinct * dispatch_token_bytes_);
       }
       const std::uint32_t domains = t.domain_count;
       for (std::uint32_t dom = 0; dom < domains; ++dom) {
-        const std::uint32_t distinct = t.distinct_tokens_to_domain[std::size_t{src} * domains + dom];
+        const std::uint32_t distinct =
+            t.distinct_tokens_to_domain[std::size_t{src} * domains + dom];
         if (dom == domain_of_[src] || distinct == 0) continue;
-        const std::uint32_t relay = relay_gpu(src, gpus_of_domain_[dom][0], domain_of_, local_rank_, gpus_of_domain_);
-        submit(MessageKind::DispatchToRelay, layer, mb, src, relay, distinct * dispatch_token_bytes_);
+        const std::uint32_t relay =
+            relay_gpu(src, gpus_of_domain_[dom][0], domain_of_, local_rank_, gpus_of_domain_);
+        submit(MessageKind::DispatchToRelay, layer, mb, src, relay,
+               distinct * dispatch_token_bytes_);
       }
     }
     maybe_start_experts(run, layer, mb, src, now);
@@ -469,20 +536,24 @@ class DecodeSimulation final : public sim::EventHandler, public topology::Messag
     for (std::uint32_t dst : gpus_of_domain_[domain_of_[relay]]) {
       const std::uint32_t distinct = run.traffic.distinct_tokens[std::size_t{src} * n_ + dst];
       if (dst != relay && distinct > 0)
-        submit(MessageKind::Dispatch, info.layer, info.micro_batch, relay, dst, distinct * dispatch_token_bytes_);
+        submit(MessageKind::Dispatch, info.layer, info.micro_batch, relay, dst,
+               distinct * dispatch_token_bytes_);
     }
   }
 
-  void maybe_start_experts(LayerRun& run, std::uint32_t layer, std::uint32_t mb, std::uint32_t gpu, Picoseconds now) {
-    if (run.experts_started[gpu] || !run.attention_done[gpu] || run.dispatch_send[gpu] == Picoseconds::max() ||
+  void maybe_start_experts(LayerRun& run, std::uint32_t layer, std::uint32_t mb, std::uint32_t gpu,
+                           Picoseconds now) {
+    if (run.experts_started[gpu] || !run.attention_done[gpu] ||
+        run.dispatch_send[gpu] == Picoseconds::max() ||
         run.dispatch_arrived[gpu] < run.dispatch_expected[gpu])
       return;
     run.experts_started[gpu] = 1;
     run.dispatch_complete[gpu] = now;
     if (config_.record_timeline)
-      timeline_.push_back({n_ + gpu, "dispatch", static_cast<std::int32_t>(layer), mb, run.dispatch_send[gpu], now});
-    const Picoseconds duration =
-        sim::from_seconds(compute_.seconds(compute_.routed_experts(run.traffic.tokens_per_expert_slot[gpu])));
+      timeline_.push_back({n_ + gpu, "dispatch", static_cast<std::int32_t>(layer), mb,
+                           run.dispatch_send[gpu], now});
+    const Picoseconds duration = sim::from_seconds(
+        compute_.seconds(compute_.routed_experts(run.traffic.tokens_per_expert_slot[gpu])));
     run.expert_max = std::max(run.expert_max, duration);
     enqueue(gpu, {TaskKind::Experts, layer, mb, duration});
   }
@@ -494,7 +565,8 @@ class DecodeSimulation final : public sim::EventHandler, public topology::Messag
     if (config_.dispatch_mode == DispatchMode::Direct) {
       for (std::uint32_t src = 0; src < n_; ++src) {
         const std::uint32_t pairs = t.pairs[std::size_t{src} * n_ + expert_gpu];
-        if (src != expert_gpu && pairs > 0) submit(MessageKind::Combine, layer, mb, expert_gpu, src, pairs * combine_token_bytes_);
+        if (src != expert_gpu && pairs > 0)
+          submit(MessageKind::Combine, layer, mb, expert_gpu, src, pairs * combine_token_bytes_);
       }
     } else {
       for (std::uint32_t src = 0; src < n_; ++src) {
@@ -504,45 +576,56 @@ class DecodeSimulation final : public sim::EventHandler, public topology::Messag
           submit(MessageKind::Combine, layer, mb, expert_gpu, src, distinct * combine_token_bytes_);
           continue;
         }
-        const std::uint32_t relay = relay_gpu(src, expert_gpu, domain_of_, local_rank_, gpus_of_domain_);
+        const std::uint32_t relay =
+            relay_gpu(src, expert_gpu, domain_of_, local_rank_, gpus_of_domain_);
         if (relay == expert_gpu)
           relay_partial_arrived(run, layer, mb, relay, src);
         else
-          submit(MessageKind::CombineToRelay, layer, mb, expert_gpu, relay, distinct * combine_token_bytes_, src);
+          submit(MessageKind::CombineToRelay, layer, mb, expert_gpu, relay,
+                 distinct * combine_token_bytes_, src);
       }
     }
     maybe_finish_layer(run, layer, mb, expert_gpu, engine_.now());
   }
 
-  // NodeDedup combine: once the relay holds every partial sum for `src`'s tokens from its domain, it
-  // sends one reduced vector per token back over scale-out.
-  void relay_partial_arrived(LayerRun& run, std::uint32_t layer, std::uint32_t mb, std::uint32_t relay, std::uint32_t src) {
+  // NodeDedup combine: once the relay holds every partial sum for `src`'s tokens from its domain,
+  // it sends one reduced vector per token back over scale-out.
+  void relay_partial_arrived(LayerRun& run, std::uint32_t layer, std::uint32_t mb,
+                             std::uint32_t relay, std::uint32_t src) {
     auto& pending = run.relay_pending[std::size_t{relay} * n_ + src];
     if (--pending > 0) return;
     const std::uint32_t domains = run.traffic.domain_count;
-    const std::uint32_t distinct = run.traffic.distinct_tokens_to_domain[std::size_t{src} * domains + domain_of_[relay]];
+    const std::uint32_t distinct =
+        run.traffic.distinct_tokens_to_domain[std::size_t{src} * domains + domain_of_[relay]];
     submit(MessageKind::Combine, layer, mb, relay, src, distinct * combine_token_bytes_);
   }
 
-  void maybe_finish_layer(LayerRun& run, std::uint32_t layer, std::uint32_t mb, std::uint32_t gpu, Picoseconds now) {
-    if (run.layer_done[gpu] || !run.experts_done[gpu] || run.combine_send[gpu] == Picoseconds::max() ||
+  void maybe_finish_layer(LayerRun& run, std::uint32_t layer, std::uint32_t mb, std::uint32_t gpu,
+                          Picoseconds now) {
+    if (run.layer_done[gpu] || !run.experts_done[gpu] ||
+        run.combine_send[gpu] == Picoseconds::max() ||
         run.combine_arrived[gpu] < run.combine_expected[gpu])
       return;
     run.layer_done[gpu] = 1;
     run.combine_complete[gpu] = now;
     if (config_.record_timeline)
-      timeline_.push_back({n_ + gpu, "combine", static_cast<std::int32_t>(layer), mb, run.combine_send[gpu], now});
+      timeline_.push_back(
+          {n_ + gpu, "combine", static_cast<std::int32_t>(layer), mb, run.combine_send[gpu], now});
     if (++run.gpus_done == n_) record_layer(run);
     advance(gpu, layer, mb);
   }
 
-  // Phase latencies of one finished (layer, micro-batch): from the earliest GPU starting the phase to
-  // the last GPU completing it.
+  // Phase latencies of one finished (layer, micro-batch): from the earliest GPU starting the phase
+  // to the last GPU completing it.
   void record_layer(LayerRun& run) {
-    const Picoseconds dispatch_start = *std::min_element(run.dispatch_send.begin(), run.dispatch_send.end());
-    const Picoseconds dispatch_end = *std::max_element(run.dispatch_complete.begin(), run.dispatch_complete.end());
-    const Picoseconds combine_start = *std::min_element(run.combine_send.begin(), run.combine_send.end());
-    const Picoseconds combine_end = *std::max_element(run.combine_complete.begin(), run.combine_complete.end());
+    const Picoseconds dispatch_start =
+        *std::min_element(run.dispatch_send.begin(), run.dispatch_send.end());
+    const Picoseconds dispatch_end =
+        *std::max_element(run.dispatch_complete.begin(), run.dispatch_complete.end());
+    const Picoseconds combine_start =
+        *std::min_element(run.combine_send.begin(), run.combine_send.end());
+    const Picoseconds combine_end =
+        *std::max_element(run.combine_complete.begin(), run.combine_complete.end());
     dispatch_us_.push_back((dispatch_end - dispatch_start).microseconds());
     combine_us_.push_back((combine_end - combine_start).microseconds());
     expert_us_.push_back(run.expert_max.microseconds());
@@ -558,7 +641,8 @@ class DecodeSimulation final : public sim::EventHandler, public topology::Messag
     m.combine = stats_of(combine_us_);
     m.step_time_us = step_seconds * 1e6;
     double accepted = 0, chain = 1;
-    for (std::uint32_t i = 0; i < config_.mtp_draft_tokens; ++i) accepted += (chain *= config_.mtp_acceptance);
+    for (std::uint32_t i = 0; i < config_.mtp_draft_tokens; ++i)
+      accepted += (chain *= config_.mtp_acceptance);
     m.tokens_per_user_per_step = 1.0 + accepted;
     m.tpot_us = m.step_time_us / m.tokens_per_user_per_step;
     m.per_user_tokens_per_second = m.tokens_per_user_per_step / step_seconds;
@@ -570,9 +654,11 @@ class DecodeSimulation final : public sim::EventHandler, public topology::Messag
       const topology::TierUsage usage = network_->tier_usage(static_cast<LinkTier>(i));
       m.tiers[i].bytes = usage.bytes;
       if (usage.capacity_bytes_per_second > 0 && simulated_seconds > 0)
-        m.tiers[i].utilization = static_cast<double>(usage.bytes) / (usage.capacity_bytes_per_second * simulated_seconds);
+        m.tiers[i].utilization = static_cast<double>(usage.bytes) /
+                                 (usage.capacity_bytes_per_second * simulated_seconds);
       if (usage.links > 0 && simulated_seconds > 0)
-        m.tiers[i].busy_fraction = usage.busy_link_seconds / (static_cast<double>(usage.links) * simulated_seconds);
+        m.tiers[i].busy_fraction =
+            usage.busy_link_seconds / (static_cast<double>(usage.links) * simulated_seconds);
     }
     m.gpu_busy_fraction = simulated_seconds > 0 ? busy_seconds_ / (n_ * simulated_seconds) : 0;
     memory(m);
@@ -585,24 +671,30 @@ class DecodeSimulation final : public sim::EventHandler, public topology::Messag
   }
 
   // Weights: the replicated trunk plus this GPU's expert slots in every MoE layer (and the MTP
-  // modules when drafting); KV: batch x (context x KV bytes/token + per-request state); activations:
-  // the all-to-all buffers for the step's tokens, tokens x top-k x (dispatch + combine token bytes).
+  // modules when drafting); KV: batch x (context x KV bytes/token + per-request state);
+  // activations: the all-to-all buffers for the step's tokens, tokens x top-k x (dispatch + combine
+  // token bytes).
   void memory(DecodeMetrics& m) const {
     const double slots = layouts_.empty() ? 0.0 : layouts_[0].slots_per_gpu();
     const double expert = model_.routed_expert_parameters_each();
-    const double mtp_routed = static_cast<double>(model_.mtp_layers) * model_.routed_expert_count * expert;
+    const double mtp_routed =
+        static_cast<double>(model_.mtp_layers) * model_.routed_expert_count * expert;
     double trunk = model_.shared_trunk_parameters();
     if (model_.mtp_counted_in_total) trunk -= model_.mtp_parameters() - mtp_routed;
-    double weights = trunk * model_.weight_bytes_per_parameter +
-                     model_.moe_layer_count() * slots * expert * model_.expert_weight_bytes_per_parameter;
+    double weights =
+        trunk * model_.weight_bytes_per_parameter +
+        model_.moe_layer_count() * slots * expert * model_.expert_weight_bytes_per_parameter;
     if (config_.mtp_draft_tokens > 0)
       weights += (model_.mtp_parameters() - mtp_routed) * model_.weight_bytes_per_parameter +
                  model_.mtp_layers * slots * expert * model_.expert_weight_bytes_per_parameter;
     m.weight_bytes_per_gpu = weights;
-    m.kv_cache_bytes_per_gpu = config_.batch_per_gpu * (static_cast<double>(config_.context_tokens) * model_.kv_cache_bytes_per_token() +
-                                                        model_.state_bytes_per_request());
+    m.kv_cache_bytes_per_gpu =
+        config_.batch_per_gpu *
+        (static_cast<double>(config_.context_tokens) * model_.kv_cache_bytes_per_token() +
+         model_.state_bytes_per_request());
     m.activation_bytes_per_gpu = static_cast<double>(config_.batch_per_gpu) * tokens_per_request_ *
-                                 model_.experts_per_token_count * (dispatch_token_bytes_ + combine_token_bytes_);
+                                 model_.experts_per_token_count *
+                                 (dispatch_token_bytes_ + combine_token_bytes_);
     m.hbm_bytes_per_gpu = gpu_.hbm_bytes;
     m.expert_slots_per_gpu = static_cast<std::uint32_t>(slots);
   }
@@ -644,8 +736,8 @@ class DecodeSimulation final : public sim::EventHandler, public topology::Messag
 
 }  // namespace
 
-DecodeMetrics simulate_decode(const ModelSpec& model, const GpuSpec& gpu, const topology::Fabric& fabric,
-                              const DecodeConfig& config) {
+DecodeMetrics simulate_decode(const ModelSpec& model, const GpuSpec& gpu,
+                              const topology::Fabric& fabric, const DecodeConfig& config) {
   validate(model, fabric, config);
   DecodeSimulation simulation(model, gpu, fabric, config);
   return simulation.run();

@@ -40,11 +40,11 @@ struct KernelCalibration {
 inline constexpr double kDefaultComputeEfficiency = 0.7;
 
 struct DecodeConfig {
-  std::uint32_t ep_size = 0;        // GPUs in the EP group: GPUs 0 .. ep_size-1 of the fabric
-  std::uint32_t batch_per_gpu = 0;  // concurrent requests (users) per GPU
-  std::uint64_t context_tokens = 0; // KV length per request
+  std::uint32_t ep_size = 0;         // GPUs in the EP group: GPUs 0 .. ep_size-1 of the fabric
+  std::uint32_t batch_per_gpu = 0;   // concurrent requests (users) per GPU
+  std::uint64_t context_tokens = 0;  // KV length per request
   RoutingKind routing = RoutingKind::GroupLimited;
-  double zipf_exponent = 0;              // Zipf popularity (also skews GroupLimited when > 0)
+  double zipf_exponent = 0;                // Zipf popularity (also skews GroupLimited when > 0)
   std::uint32_t max_groups_per_token = 0;  // 0 = the model's own groups_per_token
   DispatchMode dispatch_mode = DispatchMode::Direct;
   double dispatch_bytes_per_element = 1;  // FP8
@@ -67,9 +67,9 @@ struct LatencyStats {
 };
 
 struct TierReport {
-  std::uint64_t bytes = 0;           // bytes carried over the tier's directed links (all steps)
-  double utilization = 0;            // bytes / (tier capacity x simulated time)
-  double busy_fraction = 0;          // link-time with >= 1 active flow / (links x simulated time)
+  std::uint64_t bytes = 0;   // bytes carried over the tier's directed links (all steps)
+  double utilization = 0;    // bytes / (tier capacity x simulated time)
+  double busy_fraction = 0;  // link-time with >= 1 active flow / (links x simulated time)
 };
 
 // One span of the timeline. Tracks 0 .. ep_size-1 are GPUs' compute; ep_size + g is GPU g's
@@ -103,7 +103,7 @@ struct DecodeMetrics {
   std::uint32_t nodes = 0;  // scale-up domains spanned by the EP group
   std::uint64_t simulated_events = 0, messages = 0;
   std::uint64_t dispatch_bytes = 0, combine_bytes = 0;  // per step, summed over messages
-  std::vector<TimelineSpan> timeline;  // filled only when record_timeline
+  std::vector<TimelineSpan> timeline;                   // filled only when record_timeline
 };
 
 // Throws std::invalid_argument on impossible layouts (EP size 0 or above the fabric's GPUs, batch

@@ -30,6 +30,8 @@ GpuSpec load_gpu(const config::ConfigMap& map) {
   return gpu;
 }
 
-GpuSpec load_gpu_file(const std::string& path) { return load_gpu(config::ConfigMap::load_file(path)); }
+GpuSpec load_gpu_file(const std::string& path) {
+  return load_gpu(config::ConfigMap::load_file(path));
+}
 
 }  // namespace moesim::workloads

@@ -8,7 +8,9 @@
 namespace moesim::workloads {
 namespace {
 
-double d(std::uint32_t value) { return static_cast<double>(value); }
+double d(std::uint32_t value) {
+  return static_cast<double>(value);
+}
 
 // Parameters of one GQA (full-attention) block: q (x2 with an output gate), k, v, o, optional
 // biases and q/k norms.
@@ -17,8 +19,8 @@ double gqa_parameters(const ModelSpec& m) {
   const double q_width = d(a.heads) * d(a.head_dim);
   const double kv_width = d(a.kv_heads) * d(a.head_dim);
   double p = d(m.hidden) * q_width * (a.output_gate ? 2.0 : 1.0);  // q_proj (+ gate)
-  p += 2.0 * d(m.hidden) * kv_width;                                 // k_proj, v_proj
-  p += q_width * d(m.hidden);                                        // o_proj
+  p += 2.0 * d(m.hidden) * kv_width;                               // k_proj, v_proj
+  p += q_width * d(m.hidden);                                      // o_proj
   if (a.qkv_bias) p += q_width + 2.0 * kv_width;
   if (a.qk_norm) p += 2.0 * d(a.head_dim);
   return p;
@@ -30,8 +32,9 @@ double indexer_parameters(const ModelSpec& m) {
   const AttentionSpec& a = m.attention;
   if (a.indexer_heads == 0) return 0;
   const double q_source = a.q_lora_rank > 0 ? d(a.q_lora_rank) : d(m.hidden);
-  return q_source * d(a.indexer_heads) * d(a.indexer_head_dim) + d(m.hidden) * d(a.indexer_head_dim) +
-         2.0 * d(a.indexer_head_dim) + d(m.hidden) * d(a.indexer_heads);
+  return q_source * d(a.indexer_heads) * d(a.indexer_head_dim) +
+         d(m.hidden) * d(a.indexer_head_dim) + 2.0 * d(a.indexer_head_dim) +
+         d(m.hidden) * d(a.indexer_heads);
 }
 
 // The query path shared by MLA and V4: low-rank q_a (+ norm) then q_b, or one full-rank matrix.
@@ -114,12 +117,32 @@ double positive_number(const config::ConfigMap& map, std::string_view key, doubl
 }
 
 AttentionSpec load_attention(const config::ConfigMap& map) {
-  map.expect_only({"kind", "heads", "kv_heads", "head_dim", "qk_norm", "qkv_bias", "output_gate",
-                   "q_lora_rank", "kv_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim",
-                   "v_head_dim", "indexer_heads", "indexer_head_dim", "indexer_topk",
-                   "full_attention_interval", "linear_key_heads", "linear_value_heads",
-                   "linear_head_dim", "linear_conv_kernel", "o_lora_rank", "o_groups", "csa_layers",
-                   "csa_compress_ratio", "hca_compress_ratio", "sliding_window_tokens"});
+  map.expect_only({"kind",
+                   "heads",
+                   "kv_heads",
+                   "head_dim",
+                   "qk_norm",
+                   "qkv_bias",
+                   "output_gate",
+                   "q_lora_rank",
+                   "kv_lora_rank",
+                   "qk_nope_head_dim",
+                   "qk_rope_head_dim",
+                   "v_head_dim",
+                   "indexer_heads",
+                   "indexer_head_dim",
+                   "indexer_topk",
+                   "full_attention_interval",
+                   "linear_key_heads",
+                   "linear_value_heads",
+                   "linear_head_dim",
+                   "linear_conv_kernel",
+                   "o_lora_rank",
+                   "o_groups",
+                   "csa_layers",
+                   "csa_compress_ratio",
+                   "hca_compress_ratio",
+                   "sliding_window_tokens"});
   AttentionSpec a;
   a.kind = parse_attention_kind(map, "kind");
   a.heads = count(map, "heads", 0);
@@ -172,8 +195,12 @@ AttentionSpec load_attention(const config::ConfigMap& map) {
 
 }  // namespace
 
-double ModelSpec::embedding_parameters() const { return d(vocab) * d(hidden); }
-double ModelSpec::head_parameters() const { return tied_embeddings ? 0.0 : embedding_parameters(); }
+double ModelSpec::embedding_parameters() const {
+  return d(vocab) * d(hidden);
+}
+double ModelSpec::head_parameters() const {
+  return tied_embeddings ? 0.0 : embedding_parameters();
+}
 
 bool ModelSpec::is_full_attention_layer(std::uint32_t layer) const {
   if (attention.kind != AttentionKind::HybridLinear) return true;
@@ -183,8 +210,10 @@ bool ModelSpec::is_full_attention_layer(std::uint32_t layer) const {
 double ModelSpec::attention_parameters(std::uint32_t layer) const {
   const double block_norms = 2.0 * d(hidden);  // input and post-attention RMSNorm
   switch (attention.kind) {
-    case AttentionKind::Mla: return mla_parameters(*this) + block_norms;
-    case AttentionKind::Gqa: return gqa_parameters(*this) + block_norms;
+    case AttentionKind::Mla:
+      return mla_parameters(*this) + block_norms;
+    case AttentionKind::Gqa:
+      return gqa_parameters(*this) + block_norms;
     case AttentionKind::HybridLinear:
       return (is_full_attention_layer(layer) ? gqa_parameters(*this)
                                              : gated_delta_net_parameters(*this)) +
@@ -201,7 +230,9 @@ double ModelSpec::attention_parameters_total() const {
   return sum;
 }
 
-double ModelSpec::dense_ffn_parameters() const { return 3.0 * d(hidden) * d(dense_intermediate); }
+double ModelSpec::dense_ffn_parameters() const {
+  return 3.0 * d(hidden) * d(dense_intermediate);
+}
 double ModelSpec::routed_expert_parameters_each() const {
   return 3.0 * d(hidden) * d(expert_intermediate);
 }
@@ -225,9 +256,9 @@ double ModelSpec::mtp_parameters() const {
 
 double ModelSpec::routed_expert_parameters() const {
   return d(moe_layer_count()) * d(routed_expert_count) * routed_expert_parameters_each() +
-         (mtp_counted_in_total ? d(mtp_layers) * d(routed_expert_count) *
-                                     routed_expert_parameters_each()
-                               : 0.0);
+         (mtp_counted_in_total
+              ? d(mtp_layers) * d(routed_expert_count) * routed_expert_parameters_each()
+              : 0.0);
 }
 
 double ModelSpec::shared_trunk_parameters() const {
@@ -237,8 +268,8 @@ double ModelSpec::shared_trunk_parameters() const {
   trunk += d(moe_layer_count()) *
            (router_parameters() + d(shared_expert_count) * shared_expert_parameters_each());
   if (mtp_counted_in_total)
-    trunk += mtp_parameters() -
-             d(mtp_layers) * d(routed_expert_count) * routed_expert_parameters_each();
+    trunk +=
+        mtp_parameters() - d(mtp_layers) * d(routed_expert_count) * routed_expert_parameters_each();
   return trunk;
 }
 
@@ -251,12 +282,15 @@ double ModelSpec::total_parameters() const {
 double ModelSpec::active_parameters() const {
   double active = shared_trunk_parameters();
   if (mtp_counted_in_total)
-    active -= mtp_parameters() -
-              d(mtp_layers) * d(routed_expert_count) * routed_expert_parameters_each();
+    active -=
+        mtp_parameters() - d(mtp_layers) * d(routed_expert_count) * routed_expert_parameters_each();
   active += d(moe_layer_count()) * d(experts_per_token_count) * routed_expert_parameters_each();
   switch (active_convention) {
-    case ActiveConvention::All: break;
-    case ActiveConvention::ExcludingInputEmbedding: active -= embedding_parameters(); break;
+    case ActiveConvention::All:
+      break;
+    case ActiveConvention::ExcludingInputEmbedding:
+      active -= embedding_parameters();
+      break;
     case ActiveConvention::ExcludingEmbeddingAndHead:
       active -= embedding_parameters() + head_parameters();
       break;
@@ -277,9 +311,12 @@ double ModelSpec::kv_cache_bytes_per_token_in_layer(std::uint32_t layer) const {
   double elements = 0;
   switch (a.kind) {
     case AttentionKind::Mla:
-      elements = d(a.kv_lora_rank + a.qk_rope_head_dim) + (a.indexer_heads > 0 ? d(a.indexer_head_dim) : 0.0);
+      elements = d(a.kv_lora_rank + a.qk_rope_head_dim) +
+                 (a.indexer_heads > 0 ? d(a.indexer_head_dim) : 0.0);
       break;
-    case AttentionKind::Gqa: elements = 2.0 * d(a.kv_heads) * d(a.head_dim); break;
+    case AttentionKind::Gqa:
+      elements = 2.0 * d(a.kv_heads) * d(a.head_dim);
+      break;
     case AttentionKind::HybridLinear:
       elements = is_full_attention_layer(layer) ? 2.0 * d(a.kv_heads) * d(a.head_dim) : 0.0;
       break;
@@ -294,7 +331,8 @@ double ModelSpec::kv_cache_bytes_per_token_in_layer(std::uint32_t layer) const {
 
 double ModelSpec::kv_cache_bytes_per_token() const {
   double sum = 0;
-  for (std::uint32_t layer = 0; layer < layers; ++layer) sum += kv_cache_bytes_per_token_in_layer(layer);
+  for (std::uint32_t layer = 0; layer < layers; ++layer)
+    sum += kv_cache_bytes_per_token_in_layer(layer);
   return sum;
 }
 
@@ -318,14 +356,32 @@ double ModelSpec::state_bytes_per_request() const {
 }
 
 ModelSpec load_model(const config::ConfigMap& map) {
-  map.expect_only({"name", "source", "notes", "layers", "dense_layers", "hidden_size",
-                   "dense_intermediate_size", "expert_intermediate_size",
-                   "shared_expert_intermediate_size", "routed_experts", "shared_experts",
-                   "experts_per_token", "expert_groups", "groups_per_token", "shared_expert_gate",
-                   "vocab_size", "tied_embeddings", "mtp_layers", "mtp_counted_in_total",
-                   "attention", "weight_bytes_per_parameter", "expert_weight_bytes_per_parameter",
-                   "kv_cache_bytes_per_element", "active_parameter_convention",
-                   "published_total_parameters_billions", "published_active_parameters_billions"});
+  map.expect_only({"name",
+                   "source",
+                   "notes",
+                   "layers",
+                   "dense_layers",
+                   "hidden_size",
+                   "dense_intermediate_size",
+                   "expert_intermediate_size",
+                   "shared_expert_intermediate_size",
+                   "routed_experts",
+                   "shared_experts",
+                   "experts_per_token",
+                   "expert_groups",
+                   "groups_per_token",
+                   "shared_expert_gate",
+                   "vocab_size",
+                   "tied_embeddings",
+                   "mtp_layers",
+                   "mtp_counted_in_total",
+                   "attention",
+                   "weight_bytes_per_parameter",
+                   "expert_weight_bytes_per_parameter",
+                   "kv_cache_bytes_per_element",
+                   "active_parameter_convention",
+                   "published_total_parameters_billions",
+                   "published_active_parameters_billions"});
   ModelSpec m;
   m.name = map.string("name");
   m.source = map.string("source");
@@ -334,7 +390,8 @@ ModelSpec load_model(const config::ConfigMap& map) {
   m.hidden = count(map, "hidden_size", 0);
   m.dense_intermediate = count(map, "dense_intermediate_size", 0);
   m.expert_intermediate = count(map, "expert_intermediate_size", 0);
-  m.shared_expert_intermediate = count(map, "shared_expert_intermediate_size", m.expert_intermediate);
+  m.shared_expert_intermediate =
+      count(map, "shared_expert_intermediate_size", m.expert_intermediate);
   m.routed_expert_count = count(map, "routed_experts", 0);
   m.shared_expert_count = count(map, "shared_experts", 0);
   m.experts_per_token_count = count(map, "experts_per_token", 0);

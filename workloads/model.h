@@ -99,8 +99,8 @@ struct ModelSpec {
   std::uint32_t experts_per_token() const { return experts_per_token_count; }
   std::uint32_t hidden_size() const { return hidden; }
 
-  double embedding_parameters() const;   // vocab x hidden
-  double head_parameters() const;        // 0 when tied
+  double embedding_parameters() const;                     // vocab x hidden
+  double head_parameters() const;                          // 0 when tied
   double attention_parameters(std::uint32_t layer) const;  // incl. the two block norms
   double attention_parameters_total() const;               // over all layers
   double dense_ffn_parameters() const;                     // one dense FFN

@@ -6,11 +6,14 @@
 namespace moesim::workloads {
 namespace {
 
-double d(std::uint64_t value) { return static_cast<double>(value); }
+double d(std::uint64_t value) {
+  return static_cast<double>(value);
+}
 
 // Score + value FLOPs of one query token against `context` cached tokens in `layer`, per the
 // attention kind (2 FLOPs per multiply-add):
-//  MLA (weights absorbed, as FlashMLA decodes): heads x 2 x ctx x (latent + rope) for the scores and
+//  MLA (weights absorbed, as FlashMLA decodes): heads x 2 x ctx x (latent + rope) for the scores
+//  and
 //    heads x 2 x ctx x latent for the values; with a DSA indexer the attention sees min(ctx, topk)
 //    tokens and the indexer scores all ctx with indexer_heads x 2 x ctx x indexer_head_dim;
 //  GQA: heads x 2 x ctx x head_dim, twice (scores and values);
@@ -30,16 +33,19 @@ double attention_core_flops(const ModelSpec& m, std::uint32_t layer, std::uint64
       }
       return d(a.heads) * 2.0 * seen * d(2ull * a.kv_lora_rank + a.qk_rope_head_dim) + indexer;
     }
-    case AttentionKind::Gqa: return d(a.heads) * 4.0 * ctx * d(a.head_dim);
+    case AttentionKind::Gqa:
+      return d(a.heads) * 4.0 * ctx * d(a.head_dim);
     case AttentionKind::HybridLinear:
       if (m.is_full_attention_layer(layer)) return d(a.heads) * 4.0 * ctx * d(a.head_dim);
       return d(a.linear_value_heads) * 4.0 * d(a.linear_head_dim) * d(a.linear_head_dim);
     case AttentionKind::CompressedMqa: {
       const bool csa = layer < a.csa_layers;
       const double compressed = ctx / d(csa ? a.csa_compress_ratio : a.hca_compress_ratio);
-      const double seen = (csa && a.indexer_topk > 0 ? std::min(compressed, d(a.indexer_topk)) : compressed) +
-                          std::min(ctx, d(a.sliding_window_tokens));
-      const double indexer = csa ? d(a.indexer_heads) * 2.0 * compressed * d(a.indexer_head_dim) : 0.0;
+      const double seen =
+          (csa && a.indexer_topk > 0 ? std::min(compressed, d(a.indexer_topk)) : compressed) +
+          std::min(ctx, d(a.sliding_window_tokens));
+      const double indexer =
+          csa ? d(a.indexer_heads) * 2.0 * compressed * d(a.indexer_head_dim) : 0.0;
       return d(a.heads) * 4.0 * seen * d(a.head_dim) + indexer;
     }
   }
@@ -61,7 +67,8 @@ ComputeModel::ComputeModel(const ModelSpec& model, const GpuSpec& gpu, double ef
 }
 
 KernelWork ComputeModel::attention(std::uint32_t layer, std::uint32_t requests,
-                                   std::uint32_t tokens_per_request, std::uint64_t context_tokens) const {
+                                   std::uint32_t tokens_per_request,
+                                   std::uint64_t context_tokens) const {
   const double tokens = d(requests) * d(tokens_per_request);
   const double weights = model_.attention_parameters(layer);
   KernelWork work;
@@ -86,7 +93,8 @@ KernelWork ComputeModel::shared_experts(std::uint32_t tokens) const {
 
 // Expert FLOPs run at the expert precision's peak (FP4 for V4 on Blackwell): they are carried in
 // flops_weight_peak scaled by trunk_peak / expert_peak, so seconds() needs a single trunk peak.
-KernelWork ComputeModel::routed_experts(const std::vector<std::uint32_t>& tokens_per_expert_copy) const {
+KernelWork ComputeModel::routed_experts(
+    const std::vector<std::uint32_t>& tokens_per_expert_copy) const {
   const double weights = model_.routed_expert_parameters_each();
   double copies_used = 0;
   double tokens = 0;
@@ -108,7 +116,8 @@ KernelWork ComputeModel::head(std::uint32_t tokens) const {
 
 double ComputeModel::seconds(const KernelWork& work) const {
   const double memory = work.bytes / gpu_.hbm_bandwidth_bytes_per_second;
-  const double compute = work.flops_weight_peak / trunk_peak_ + work.flops_bf16 / gpu_.bf16_flops_per_second;
+  const double compute =
+      work.flops_weight_peak / trunk_peak_ + work.flops_bf16 / gpu_.bf16_flops_per_second;
   return std::max(memory, compute) / efficiency_;
 }
 

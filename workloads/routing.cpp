@@ -47,7 +47,8 @@ ExpertLayout::ExpertLayout(std::uint32_t gpu_count, const std::vector<double>& e
     std::uint32_t target = gpu_count;
     for (std::uint32_t g = 0; g < gpu_count; ++g) {
       if (on_gpu_[g].size() >= slots_per_gpu_) continue;
-      if (std::find(replicas_[hottest].begin(), replicas_[hottest].end(), g) != replicas_[hottest].end())
+      if (std::find(replicas_[hottest].begin(), replicas_[hottest].end(), g) !=
+          replicas_[hottest].end())
         continue;
       if (target == gpu_count || gpu_load[g] < gpu_load[target]) target = g;
     }
@@ -55,7 +56,8 @@ ExpertLayout::ExpertLayout(std::uint32_t gpu_count, const std::vector<double>& e
     // Re-balance the expected load: the new copy takes its share from the existing copies.
     const double copies_before = static_cast<double>(replicas_[hottest].size());
     for (std::uint32_t g : replicas_[hottest])
-      gpu_load[g] -= expected_load[hottest] / copies_before - expected_load[hottest] / (copies_before + 1);
+      gpu_load[g] -=
+          expected_load[hottest] / copies_before - expected_load[hottest] / (copies_before + 1);
     replicas_[hottest].push_back(target);
     on_gpu_[target].push_back(hottest);
     gpu_load[target] += expected_load[hottest] / (copies_before + 1);
@@ -63,14 +65,17 @@ ExpertLayout::ExpertLayout(std::uint32_t gpu_count, const std::vector<double>& e
   }
 }
 
-std::vector<double> ExpertLayout::expected_gpu_load(const std::vector<double>& expected_load) const {
+std::vector<double> ExpertLayout::expected_gpu_load(
+    const std::vector<double>& expected_load) const {
   std::vector<double> load(gpu_count_, 0.0);
   for (std::uint32_t e = 0; e < replicas_.size(); ++e)
-    for (std::uint32_t g : replicas_[e]) load[g] += expected_load[e] / static_cast<double>(replicas_[e].size());
+    for (std::uint32_t g : replicas_[e])
+      load[g] += expected_load[e] / static_cast<double>(replicas_[e].size());
   return load;
 }
 
-std::vector<double> zipf_popularity(std::uint32_t experts, double exponent, sim::RandomStream& stream) {
+std::vector<double> zipf_popularity(std::uint32_t experts, double exponent,
+                                    sim::RandomStream& stream) {
   std::vector<std::uint32_t> rank(experts);
   std::iota(rank.begin(), rank.end(), 0u);
   for (std::uint32_t i = experts; i > 1; --i)  // Fisher-Yates: which expert gets which rank
@@ -95,8 +100,9 @@ Gate::Gate(std::vector<double> popularity, std::uint32_t experts_per_token, std:
   if (experts == 0 || top_k_ == 0 || top_k_ > experts)
     throw std::invalid_argument("gate: experts per token must be in 1 .. routed experts");
   if (experts % groups_ != 0)
-    throw std::invalid_argument("gate: " + std::to_string(groups_) + " expert groups do not divide " +
-                                std::to_string(experts) + " experts");
+    throw std::invalid_argument("gate: " + std::to_string(groups_) +
+                                " expert groups do not divide " + std::to_string(experts) +
+                                " experts");
   if (groups_per_token_ > groups_)
     throw std::invalid_argument("gate: groups per token (" + std::to_string(groups_per_token_) +
                                 ") exceeds the number of groups (" + std::to_string(groups_) + ")");
@@ -109,6 +115,8 @@ Gate::Gate(std::vector<double> popularity, std::uint32_t experts_per_token, std:
                                 std::to_string(top_k_) + " experts per token");
   for (double p : popularity_)
     if (!(p > 0)) throw std::invalid_argument("gate: every expert popularity must be > 0");
+  uniform_ = std::all_of(popularity_.begin(), popularity_.end(),
+                         [&](double p) { return p == popularity_[0]; });
   cumulative_.resize(experts + 1);
   cumulative_[0] = 0;
   for (std::uint32_t e = 0; e < experts; ++e) cumulative_[e + 1] = cumulative_[e] + popularity_[e];
@@ -117,9 +125,11 @@ Gate::Gate(std::vector<double> popularity, std::uint32_t experts_per_token, std:
 // One draw in [first, last) proportional to popularity, by binary search on the prefix sums.
 std::uint32_t Gate::sample(sim::RandomStream& stream, const std::vector<double>& cumulative,
                            std::uint32_t first, std::uint32_t last) const {
+  if (uniform_) return first + static_cast<std::uint32_t>(stream.below(last - first));
   const double low = cumulative[first];
   const double target = low + stream.uniform() * (cumulative[last] - low);
-  const auto it = std::upper_bound(cumulative.begin() + first + 1, cumulative.begin() + last + 1, target);
+  const auto it =
+      std::upper_bound(cumulative.begin() + first + 1, cumulative.begin() + last + 1, target);
   const auto index = static_cast<std::uint32_t>(it - cumulative.begin()) - 1;
   return std::min(index, last - 1);
 }
@@ -130,11 +140,14 @@ std::uint32_t Gate::sample(sim::RandomStream& stream, const std::vector<double>&
 void Gate::route(sim::RandomStream& stream, std::vector<std::uint32_t>& out) const {
   out.clear();
   const auto experts = static_cast<std::uint32_t>(popularity_.size());
-  auto already = [&out](std::uint32_t e) { return std::find(out.begin(), out.end(), e) != out.end(); };
+  auto already = [&out](std::uint32_t e) {
+    return std::find(out.begin(), out.end(), e) != out.end();
+  };
   if (groups_per_token_ == groups_) {
     while (out.size() < top_k_) {
       std::uint32_t e = sample(stream, cumulative_, 0, experts);
-      for (int attempt = 0; already(e) && attempt < 64; ++attempt) e = sample(stream, cumulative_, 0, experts);
+      for (int attempt = 0; already(e) && attempt < 64; ++attempt)
+        e = sample(stream, cumulative_, 0, experts);
       while (already(e)) e = (e + 1) % experts;
       out.push_back(e);
     }
@@ -143,7 +156,9 @@ void Gate::route(sim::RandomStream& stream, std::vector<std::uint32_t>& out) con
   // Group-limited: choose groups by their popularity mass, then experts inside the chosen groups.
   std::uint32_t chosen_groups[64];
   std::uint32_t chosen = 0;
-  auto group_taken = [&](std::uint32_t g) { return std::find(chosen_groups, chosen_groups + chosen, g) != chosen_groups + chosen; };
+  auto group_taken = [&](std::uint32_t g) {
+    return std::find(chosen_groups, chosen_groups + chosen, g) != chosen_groups + chosen;
+  };
   while (chosen < groups_per_token_) {
     std::uint32_t e = sample(stream, cumulative_, 0, experts);
     std::uint32_t g = e / experts_per_group_;
@@ -163,6 +178,14 @@ void Gate::route(sim::RandomStream& stream, std::vector<std::uint32_t>& out) con
   while (out.size() < top_k_) {
     std::uint32_t e = 0;
     for (int attempt = 0; attempt < 64; ++attempt) {
+      if (uniform_) {  // one draw over the chosen groups' experts
+        const auto index =
+            static_cast<std::uint32_t>(stream.below(std::uint64_t{chosen} * experts_per_group_));
+        e = chosen_groups[index / experts_per_group_] * experts_per_group_ +
+            index % experts_per_group_;
+        if (!already(e)) break;
+        continue;
+      }
       const double u = stream.uniform() * total;
       std::uint32_t i = 0;
       while (i + 1 < chosen && u >= chosen_mass[i]) ++i;
@@ -181,20 +204,22 @@ void Gate::route(sim::RandomStream& stream, std::vector<std::uint32_t>& out) con
 }
 
 double token_bytes(std::uint32_t hidden, double bytes_per_element, bool fp32_scale_per_128) {
-  const double scales = fp32_scale_per_128 ? std::ceil(static_cast<double>(hidden) / 128.0) * 4.0 : 0.0;
+  const double scales =
+      fp32_scale_per_128 ? std::ceil(static_cast<double>(hidden) / 128.0) * 4.0 : 0.0;
   return static_cast<double>(hidden) * bytes_per_element + scales;
 }
 
 std::uint32_t LayerTraffic::received_pairs(std::uint32_t gpu) const {
   std::uint32_t sum = 0;
-  for (std::uint32_t src = 0; src < gpu_count; ++src) sum += pairs[std::size_t{src} * gpu_count + gpu];
+  for (std::uint32_t src = 0; src < gpu_count; ++src)
+    sum += pairs[std::size_t{src} * gpu_count + gpu];
   return sum;
 }
 
 LayerTraffic route_layer(const ExpertLayout& layout, const Gate& gate,
                          const std::vector<std::uint32_t>& tokens_per_gpu,
-                         const std::vector<std::uint32_t>& domain_of_gpu, std::uint32_t domain_count,
-                         std::uint64_t seed_base) {
+                         const std::vector<std::uint32_t>& domain_of_gpu,
+                         std::uint32_t domain_count, std::uint64_t seed_base) {
   const std::uint32_t n = layout.gpu_count();
   if (tokens_per_gpu.size() != n || domain_of_gpu.size() != n)
     throw std::invalid_argument("route_layer: per-GPU vectors must have one entry per EP GPU");
@@ -211,7 +236,8 @@ LayerTraffic route_layer(const ExpertLayout& layout, const Gate& gate,
   for (std::uint32_t g = 0; g < n; ++g) {
     traffic.tokens_per_expert_slot[g].assign(layout.experts_on(g).size(), 0);
     slot_of[g].assign(experts, UINT32_MAX);
-    for (std::uint32_t s = 0; s < layout.experts_on(g).size(); ++s) slot_of[g][layout.experts_on(g)[s]] = s;
+    for (std::uint32_t s = 0; s < layout.experts_on(g).size(); ++s)
+      slot_of[g][layout.experts_on(g)[s]] = s;
   }
   std::vector<std::uint32_t> chosen;
   std::vector<std::uint32_t> gpus_hit;
@@ -227,12 +253,15 @@ LayerTraffic route_layer(const ExpertLayout& layout, const Gate& gate,
         const std::uint32_t dst = layout.serving_gpu(e, token_index);
         ++traffic.pairs[std::size_t{src} * n + dst];
         ++traffic.tokens_per_expert_slot[dst][slot_of[dst][e]];
-        if (std::find(gpus_hit.begin(), gpus_hit.end(), dst) == gpus_hit.end()) gpus_hit.push_back(dst);
+        if (std::find(gpus_hit.begin(), gpus_hit.end(), dst) == gpus_hit.end())
+          gpus_hit.push_back(dst);
         const std::uint32_t dom = domain_of_gpu[dst];
-        if (std::find(domains_hit.begin(), domains_hit.end(), dom) == domains_hit.end()) domains_hit.push_back(dom);
+        if (std::find(domains_hit.begin(), domains_hit.end(), dom) == domains_hit.end())
+          domains_hit.push_back(dom);
       }
       for (std::uint32_t dst : gpus_hit) ++traffic.distinct_tokens[std::size_t{src} * n + dst];
-      for (std::uint32_t dom : domains_hit) ++traffic.distinct_tokens_to_domain[std::size_t{src} * domain_count + dom];
+      for (std::uint32_t dom : domains_hit)
+        ++traffic.distinct_tokens_to_domain[std::size_t{src} * domain_count + dom];
     }
   }
   return traffic;

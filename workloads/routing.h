@@ -50,7 +50,8 @@ class ExpertLayout {
 
 // Zipf popularity over `experts` with exponent s, ranks assigned by a random permutation drawn
 // from `stream` (so every layer has different hot experts). s = 0 gives uniform. Sums to 1.
-std::vector<double> zipf_popularity(std::uint32_t experts, double exponent, sim::RandomStream& stream);
+std::vector<double> zipf_popularity(std::uint32_t experts, double exponent,
+                                    sim::RandomStream& stream);
 
 // Draws top-k experts per token. Uniform and Zipf pick k distinct experts with probability
 // proportional to popularity (sequential sampling without replacement). GroupLimited first picks
@@ -75,6 +76,7 @@ class Gate {
   std::uint32_t groups_;
   std::uint32_t groups_per_token_;
   std::uint32_t experts_per_group_;
+  bool uniform_;  // all popularities equal: draw with RandomStream::below, no binary search
 };
 
 // Bytes of one token's hidden vector on the wire: hidden x bytes_per_element, plus one FP32 scale
@@ -119,8 +121,8 @@ struct LayerTraffic {
 // traffic. domain_of_gpu[g] in [0, domain_count).
 LayerTraffic route_layer(const ExpertLayout& layout, const Gate& gate,
                          const std::vector<std::uint32_t>& tokens_per_gpu,
-                         const std::vector<std::uint32_t>& domain_of_gpu, std::uint32_t domain_count,
-                         std::uint64_t seed_base);
+                         const std::vector<std::uint32_t>& domain_of_gpu,
+                         std::uint32_t domain_count, std::uint64_t seed_base);
 
 // NodeDedup's relay for traffic from `source` to `destination` in another domain: the GPU of the
 // destination's domain with the source's local rank (rail-aligned, as DeepEP's normal kernels),

@@ -1,11 +1,12 @@
 #pragma once
 // Public API of moesim's MoE workloads (library target `moesim_workloads`). Depends on sim/ and
 // topology/ only; no yaml-cpp in these headers.
-//   ModelSpec, load_model_file        — architectures and parameter / KV arithmetic (workloads/model.h)
-//   GpuSpec, load_gpu_file            — per-GPU HBM, bandwidth, dense TFLOP/s, power (workloads/hardware.h)
-//   ExpertLayout, Gate, route_layer   — EP placement with EPLB replicas, gating, traffic (workloads/routing.h)
-//   ComputeModel                      — roofline compute times (workloads/roofline.h)
-//   DecodeConfig, simulate_decode     — the decode step and its metrics (workloads/decode.h)
+//   ModelSpec, load_model_file        — architectures and parameter / KV arithmetic
+//   (workloads/model.h) GpuSpec, load_gpu_file            — per-GPU HBM, bandwidth, dense TFLOP/s,
+//   power (workloads/hardware.h) ExpertLayout, Gate, route_layer   — EP placement with EPLB
+//   replicas, gating, traffic (workloads/routing.h) ComputeModel                      — roofline
+//   compute times (workloads/roofline.h) DecodeConfig, simulate_decode     — the decode step and
+//   its metrics (workloads/decode.h)
 #include "workloads/decode.h"
 #include "workloads/hardware.h"
 #include "workloads/model.h"

@@ -11,7 +11,9 @@
 namespace moesim::topology {
 namespace {
 
-std::string fabric_path(const std::string& file) { return std::string(MOESIM_SOURCE_DIR) + "/configs/fabrics/" + file; }
+std::string fabric_path(const std::string& file) {
+  return std::string(MOESIM_SOURCE_DIR) + "/configs/fabrics/" + file;
+}
 
 std::string read_text(const std::string& path) {
   std::ifstream in(path);
@@ -22,7 +24,8 @@ std::string read_text(const std::string& path) {
 
 std::size_t count_kind(const Fabric& fabric, VertexKind kind) {
   std::size_t count = 0;
-  for (VertexId v = 0; v < fabric.vertex_count(); ++v) count += fabric.vertex_kind(v) == kind ? 1 : 0;
+  for (VertexId v = 0; v < fabric.vertex_count(); ++v)
+    count += fabric.vertex_kind(v) == kind ? 1 : 0;
   return count;
 }
 
@@ -50,7 +53,8 @@ TEST(Builders, NineHgxServersAggregateTo3Point6TBsScaleOut) {
   EXPECT_DOUBLE_EQ(summary.aggregate_bytes_per_second_per_direction[0], 72 * 450e9);
   // Core: 8 leaves x 8 spines x (9 x 50 GB/s / 8) = 3.6 TB/s (non-blocking).
   EXPECT_NEAR(summary.aggregate_bytes_per_second_per_direction[2], 3.6e12, 1);
-  // Bisection across domains: servers 0-3 -> 4-8, limited by the 32 NICs of the smaller side: 32 x 50 GB/s.
+  // Bisection across domains: servers 0-3 -> 4-8, limited by the 32 NICs of the smaller side: 32 x
+  // 50 GB/s.
   EXPECT_NEAR(summary.scale_out_bisection_bytes_per_second, 32 * 50e9, 1e3);
   // Within a server: 4 GPUs -> 4 GPUs over NVLink, 4 x 450 GB/s.
   EXPECT_NEAR(summary.scale_up_bisection_bytes_per_second, 4 * 450e9, 1e3);
@@ -71,15 +75,16 @@ TEST(Builders, Nvl72AggregatesTo130TBsBidirectional) {
   EXPECT_DOUBLE_EQ(summary.aggregate_bytes_per_second_per_direction[0], 64.8e12);
   EXPECT_DOUBLE_EQ(2 * summary.aggregate_bytes_per_second_per_direction[0], 129.6e12);
   EXPECT_NEAR(summary.scale_up_bisection_bytes_per_second, 36 * 900e9, 1e3);
-  EXPECT_EQ(summary.scale_out_bisection_bytes_per_second, 0.0);  // one domain
-  EXPECT_EQ(summary.diameter_hops, 2u);                           // GPU-switch-GPU
+  EXPECT_EQ(summary.scale_out_bisection_bytes_per_second, 0.0);         // one domain
+  EXPECT_EQ(summary.diameter_hops, 2u);                                 // GPU-switch-GPU
   EXPECT_DOUBLE_EQ(summary.per_gpu_scale_out_bytes_per_second, 100e9);  // CX8 800 Gb/s
 }
 
 TEST(Builders, EveryShippedFabricLoads) {
-  for (const char* file : {"gb200-nvl72.yaml", "gb200-nvl72x2.yaml", "gb300-nvl72.yaml", "hgx-h200x9.yaml",
-                           "hgx-h200x18.yaml", "hgx-h100x4.yaml", "hgx-b200x4.yaml", "hgx-h800x32.yaml",
-                           "tiny-2x2.yaml", "cloudmatrix384.yaml"}) {
+  for (const char* file :
+       {"gb200-nvl72.yaml", "gb200-nvl72x2.yaml", "gb300-nvl72.yaml", "hgx-h200x9.yaml",
+        "hgx-h200x18.yaml", "hgx-h100x4.yaml", "hgx-b200x4.yaml", "hgx-h800x32.yaml",
+        "tiny-2x2.yaml", "cloudmatrix384.yaml"}) {
     SCOPED_TRACE(file);
     const Fabric fabric = load_fabric_file(fabric_path(file));
     EXPECT_GT(fabric.gpu_count(), 0u);
@@ -108,7 +113,8 @@ TEST(Routing, HopCountsFollowTheTiers) {
   EXPECT_EQ(fabric.link(path[2]).tier, LinkTier::Core);
   EXPECT_EQ(fabric.vertex_kind(fabric.link(path[2]).to), VertexKind::SpineSwitch);
   // Paths are connected and end at the destination.
-  for (std::size_t i = 1; i < path.size(); ++i) EXPECT_EQ(fabric.link(path[i - 1]).to, fabric.link(path[i]).from);
+  for (std::size_t i = 1; i < path.size(); ++i)
+    EXPECT_EQ(fabric.link(path[i - 1]).to, fabric.link(path[i]).from);
   EXPECT_EQ(fabric.link(path.back()).to, 8u * 4 + 6);
   EXPECT_EQ(fabric.hop_distance(3, 8 * 4 + 6), 6u);
 }
@@ -162,7 +168,8 @@ TEST(Builders, DotListsEveryVertex) {
   std::ostringstream dot;
   write_dot(fabric, dot);
   EXPECT_NE(dot.str().find("digraph \"tiny-2x2\""), std::string::npos);
-  EXPECT_NE(dot.str().find("\"gpu0\" -> \"nvswitch0\" [label=\"100 GB/s\", dir=both]"), std::string::npos);
+  EXPECT_NE(dot.str().find("\"gpu0\" -> \"nvswitch0\" [label=\"100 GB/s\", dir=both]"),
+            std::string::npos);
   std::ostringstream text;
   write_summary(summarize(fabric), text);
   EXPECT_NE(text.str().find("GPUs 4 in 2 scale-up domain(s)"), std::string::npos);
@@ -183,17 +190,20 @@ TEST(ConfigErrors, UnknownKeyBadUnitAndBadKindAreReportedWithFileLineKey) {
   std::string typo = text;
   typo.replace(typo.find("  bandwidth: \"100 GB/s\""), 11, "  bandwith");
   const std::string unknown = load_error(typo);
-  EXPECT_NE(unknown.find("bad.yaml:8: key 'scale_up.bandwith': unknown key"), std::string::npos) << unknown;
+  EXPECT_NE(unknown.find("bad.yaml:8: key 'scale_up.bandwith': unknown key"), std::string::npos)
+      << unknown;
 
   std::string unit = text;
   unit.replace(unit.find("\"10 GB/s\""), 9, "\"10 GBs\"");
   const std::string bad_unit = load_error(unit);
-  EXPECT_NE(bad_unit.find("bad.yaml:11: key 'scale_out.nic_bandwidth':"), std::string::npos) << bad_unit;
+  EXPECT_NE(bad_unit.find("bad.yaml:11: key 'scale_out.nic_bandwidth':"), std::string::npos)
+      << bad_unit;
   EXPECT_NE(bad_unit.find("GBs"), std::string::npos) << bad_unit;
 
   std::string kind = text;
   kind.replace(kind.find("kind: hgx"), 9, "kind: dgx");
-  EXPECT_NE(load_error(kind).find("bad.yaml:4: key 'kind': unknown fabric kind 'dgx'"), std::string::npos);
+  EXPECT_NE(load_error(kind).find("bad.yaml:4: key 'kind': unknown fabric kind 'dgx'"),
+            std::string::npos);
 
   std::string rails = text;
   rails.replace(rails.find("rails: 2"), 8, "rails: 3");
@@ -202,15 +212,18 @@ TEST(ConfigErrors, UnknownKeyBadUnitAndBadKindAreReportedWithFileLineKey) {
 
 TEST(ConfigErrors, GenericFabricErrorsNameTheKey) {
   const std::string text =
-      "name: g\nkind: generic\nvertices:\n  - {name: a, kind: gpu, count: 2}\n  - {name: s, kind: switch}\n"
+      "name: g\nkind: generic\nvertices:\n  - {name: a, kind: gpu, count: 2}\n  - {name: s, kind: "
+      "switch}\n"
       "links: []\noverheads: {scale_up: 1 us, scale_out: 1 us, core: 1 us}\n";
-  EXPECT_NE(load_error(text).find("bad.yaml:5: key 'vertices[1].kind': unknown vertex kind 'switch'"),
-            std::string::npos)
+  EXPECT_NE(
+      load_error(text).find("bad.yaml:5: key 'vertices[1].kind': unknown vertex kind 'switch'"),
+      std::string::npos)
       << load_error(text);
   const std::string unreachable =
       "name: g\nkind: generic\nvertices:\n  - {name: a, kind: gpu, count: 2}\nlinks: []\n"
       "overheads: {scale_up: 1 us, scale_out: 1 us, core: 1 us}\n";
-  EXPECT_NE(load_error(unreachable).find("no path from a1 to a0"), std::string::npos) << load_error(unreachable);
+  EXPECT_NE(load_error(unreachable).find("no path from a1 to a0"), std::string::npos)
+      << load_error(unreachable);
 }
 
 }  // namespace

@@ -1,10 +1,11 @@
 // The decode step on tiny fabrics equals the sum of its phases worked out by hand.
+#include "workloads/decode.h"
+
 #include <gtest/gtest.h>
 
 #include <stdexcept>
 
 #include "topology/builders.h"
-#include "workloads/decode.h"
 #include "workloads/roofline.h"
 
 namespace moesim::workloads {
@@ -44,7 +45,8 @@ GpuSpec round_gpu() {
 // hidden 1024, GQA 8 x 128 (q, k, v, o = 4 x 1024^2 + 2 x 1024 norms = 4,196,352 parameters),
 // experts of width 512 (3 x 1024 x 512 = 1,572,864), every token picks every expert (top-k = E) so
 // routing is deterministic, vocabulary 1000 (head 1,024,000), all weights 1 byte.
-ModelSpec tiny_model(std::uint32_t experts, std::uint32_t layers = 1, std::uint32_t dense_layers = 0) {
+ModelSpec tiny_model(std::uint32_t experts, std::uint32_t layers = 1,
+                     std::uint32_t dense_layers = 0) {
   ModelSpec m;
   m.name = "tiny";
   m.layers = layers;
@@ -86,7 +88,8 @@ TEST(Roofline, TinyModelKernelTimesByHand) {
   const ComputeModel compute(m, gpu, 1.0);
   EXPECT_NEAR(compute.seconds(compute.attention(0, 1, 1, 1000)) * 1e6, kAttention, 1e-9);
   EXPECT_NEAR(compute.seconds(compute.routed_experts({2})) * 1e6, kExperts, 1e-9);
-  EXPECT_NEAR(compute.seconds(compute.routed_experts({2, 0, 5})) * 1e6, 2 * kExperts, 1e-9);  // 2 copies used
+  EXPECT_NEAR(compute.seconds(compute.routed_experts({2, 0, 5})) * 1e6, 2 * kExperts,
+              1e-9);  // 2 copies used
   EXPECT_NEAR(compute.seconds(compute.head(1)) * 1e6, kHead, 1e-9);
   EXPECT_NEAR(compute.seconds(compute.dense_ffn(1)) * 1e6, kDense, 1e-9);
   // Efficiency 0.5 doubles every time; a compute-bound case: 1e6 tokens through the dense FFN is
@@ -100,12 +103,14 @@ TEST(Roofline, TinyModelKernelTimesByHand) {
 // experts (2 tokens on each GPU's single expert); combine 2048 B = 4 us + 20.48 ns; head.
 TEST(DecodeStep, TwoGpusTwoExpertsOneTokenEqualsSumOfPhases) {
   const topology::Fabric fabric = tiny_fabric();
-  const DecodeMetrics m = simulate_decode(tiny_model(2), round_gpu(), fabric, config(2, DispatchMode::Direct));
+  const DecodeMetrics m =
+      simulate_decode(tiny_model(2), round_gpu(), fabric, config(2, DispatchMode::Direct));
   EXPECT_NEAR(m.dispatch.mean_us, 4.01024, 1e-6);
   EXPECT_NEAR(m.combine.mean_us, 4.02048, 1e-6);
   EXPECT_NEAR(m.attention.max_us, kAttention, 1e-6);
   EXPECT_NEAR(m.expert.max_us, kExperts, 1e-6);
-  EXPECT_NEAR(m.step_time_us, kAttention + 4.01024 + kExperts + 4.02048 + kHead, 1e-6);  // 18.919936
+  EXPECT_NEAR(m.step_time_us, kAttention + 4.01024 + kExperts + 4.02048 + kHead,
+              1e-6);  // 18.919936
   EXPECT_EQ(m.messages, 4u);
   EXPECT_EQ(m.dispatch_bytes, 2u * 1024u);
   EXPECT_EQ(m.combine_bytes, 2u * 2048u);
@@ -118,7 +123,8 @@ TEST(DecodeStep, TwoGpusTwoExpertsOneTokenEqualsSumOfPhases) {
 
 TEST(DecodeStep, DenseLayerHasNoAllToAll) {
   const topology::Fabric fabric = tiny_fabric();
-  const DecodeMetrics m = simulate_decode(tiny_model(2, 2, 1), round_gpu(), fabric, config(2, DispatchMode::Direct));
+  const DecodeMetrics m =
+      simulate_decode(tiny_model(2, 2, 1), round_gpu(), fabric, config(2, DispatchMode::Direct));
   EXPECT_NEAR(m.step_time_us, 2 * kAttention + kDense + 4.01024 + kExperts + 4.02048 + kHead, 1e-6);
   EXPECT_EQ(m.messages, 4u);
 }
@@ -133,19 +139,21 @@ TEST(DecodeStep, FourGpusDirectEqualsSumOfPhases) {
     const DecodeMetrics m = simulate_decode(tiny_model(4), round_gpu(), fabric, c);
     EXPECT_NEAR(m.dispatch.p99_us, 10.1024, 1e-6);
     EXPECT_NEAR(m.combine.p50_us, 10.2048, 1e-6);
-    EXPECT_NEAR(m.step_time_us, kAttention + 10.1024 + kExperts + 10.2048 + kHead, 1e-6);  // 31.196416
+    EXPECT_NEAR(m.step_time_us, kAttention + 10.1024 + kExperts + 10.2048 + kHead,
+                1e-6);  // 31.196416
     EXPECT_EQ(m.messages, 24u);
     EXPECT_EQ(m.nodes, 2u);
   }
 }
 
-// EP4 node-dedup: GPU0's token crosses once to GPU2 (same local rank, same rail: 3 + 4 us + 102.4 ns)
-// which forwards it over NVLink to GPU3 (4 us + 10.24 ns): 11.11264 us. Combine: GPU3's partial sum
-// to relay GPU2 shares GPU3's NVLink with GPU2's own result (two 2048 B flows at 50 GB/s each:
+// EP4 node-dedup: GPU0's token crosses once to GPU2 (same local rank, same rail: 3 + 4 us + 102.4
+// ns) which forwards it over NVLink to GPU3 (4 us + 10.24 ns): 11.11264 us. Combine: GPU3's partial
+// sum to relay GPU2 shares GPU3's NVLink with GPU2's own result (two 2048 B flows at 50 GB/s each:
 // 4 us + 40.96 ns), then GPU2 -> GPU0 over the rail (7 us + 204.8 ns): 11.24576 us.
 TEST(DecodeStep, FourGpusNodeDedupEqualsSumOfPhases) {
   const topology::Fabric fabric = tiny_fabric();
-  const DecodeMetrics m = simulate_decode(tiny_model(4), round_gpu(), fabric, config(4, DispatchMode::NodeDedup));
+  const DecodeMetrics m =
+      simulate_decode(tiny_model(4), round_gpu(), fabric, config(4, DispatchMode::NodeDedup));
   EXPECT_NEAR(m.dispatch.mean_us, 11.11264, 1e-6);
   EXPECT_NEAR(m.combine.mean_us, 11.24576, 1e-6);
   EXPECT_NEAR(m.step_time_us, kAttention + 11.11264 + kExperts + 11.24576 + kHead, 1e-6);
@@ -167,7 +175,8 @@ TEST(DecodeStep, CalibrationOverheadsAddPerPhaseAndPerMessage) {
   c.calibration.message_overhead[0] = sim::microseconds(3);
   c.calibration.bandwidth_fraction[0] = 0.5;  // 1024 B is carried as 2048 B: 20.48 ns
   const DecodeMetrics m = simulate_decode(tiny_model(2), round_gpu(), fabric, c);
-  // dispatch = 3 + 4 us + 20.48 ns after the 1 us phase overhead; combine = 3 + 4 + 0.04096 after 2 us.
+  // dispatch = 3 + 4 us + 20.48 ns after the 1 us phase overhead; combine = 3 + 4 + 0.04096 after 2
+  // us.
   EXPECT_NEAR(m.step_time_us, kAttention + 1 + 7.02048 + kExperts + 2 + 7.04096 + kHead, 1e-6);
 }
 
@@ -179,7 +188,8 @@ TEST(DecodeStep, StepsAreReproducibleAndTwoMicroBatchesOverlap) {
   EXPECT_NEAR(three.step_time_us, kAttention + 10.1024 + kExperts + 10.2048 + kHead, 1e-6);
   EXPECT_EQ(three.messages, 3u * 24u);
   // Batch 2 as two micro-batches of one request: the second half's attention runs while the first
-  // half's dispatch is in flight, so the step is shorter than two single-request steps back to back.
+  // half's dispatch is in flight, so the step is shorter than two single-request steps back to
+  // back.
   c.steps = 1;
   c.batch_per_gpu = 2;
   c.two_micro_batch_overlap = true;
@@ -205,10 +215,12 @@ TEST(DecodeStep, MtpRaisesTokensPerStep) {
 
 TEST(DecodeStep, ImpossibleLayoutsThrow) {
   const topology::Fabric fabric = tiny_fabric();
-  EXPECT_THROW(simulate_decode(tiny_model(4), round_gpu(), fabric, config(5, DispatchMode::Direct)), std::invalid_argument);
+  EXPECT_THROW(simulate_decode(tiny_model(4), round_gpu(), fabric, config(5, DispatchMode::Direct)),
+               std::invalid_argument);
   DecodeConfig zero_batch = config(4, DispatchMode::Direct);
   zero_batch.batch_per_gpu = 0;
-  EXPECT_THROW(simulate_decode(tiny_model(4), round_gpu(), fabric, zero_batch), std::invalid_argument);
+  EXPECT_THROW(simulate_decode(tiny_model(4), round_gpu(), fabric, zero_batch),
+               std::invalid_argument);
   DecodeConfig groups = config(4, DispatchMode::Direct);
   groups.routing = RoutingKind::GroupLimited;
   groups.max_groups_per_token = 3;  // the tiny model has one group
@@ -216,7 +228,8 @@ TEST(DecodeStep, ImpossibleLayoutsThrow) {
   try {
     simulate_decode(tiny_model(4), round_gpu(), fabric, config(5, DispatchMode::Direct));
   } catch (const std::invalid_argument& error) {
-    EXPECT_NE(std::string(error.what()).find("exceeds the 4 GPUs"), std::string::npos) << error.what();
+    EXPECT_NE(std::string(error.what()).find("exceeds the 4 GPUs"), std::string::npos)
+        << error.what();
   }
 }
 

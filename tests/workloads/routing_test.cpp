@@ -1,4 +1,6 @@
 // EP layout, gating and all-to-all traffic against closed forms.
+#include "workloads/routing.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -7,17 +9,18 @@
 #include <stdexcept>
 
 #include "workloads/roofline.h"
-#include "workloads/routing.h"
 
 namespace moesim::workloads {
 namespace {
 
-std::vector<double> uniform(std::uint32_t experts) { return std::vector<double>(experts, 1.0 / experts); }
+std::vector<double> uniform(std::uint32_t experts) {
+  return std::vector<double>(experts, 1.0 / experts);
+}
 
 TEST(TokenBytes, DeepSeekV3DispatchAndCombine) {
-  EXPECT_DOUBLE_EQ(token_bytes(7168, 1.0, true), 7392.0);     // 7168 + 56 x 4
-  EXPECT_DOUBLE_EQ(token_bytes(7168, 2.0, false), 14336.0);   // BF16 combine
-  EXPECT_DOUBLE_EQ(token_bytes(100, 1.0, true), 100.0 + 4.0); // a partial block still has a scale
+  EXPECT_DOUBLE_EQ(token_bytes(7168, 1.0, true), 7392.0);      // 7168 + 56 x 4
+  EXPECT_DOUBLE_EQ(token_bytes(7168, 2.0, false), 14336.0);    // BF16 combine
+  EXPECT_DOUBLE_EQ(token_bytes(100, 1.0, true), 100.0 + 4.0);  // a partial block still has a scale
 }
 
 TEST(ExpertLayout, NonDivisibleExpertsFillFreeSlotsWithReplicas) {
@@ -60,14 +63,16 @@ TEST(RouteLayer, TwoGpusTwoExpertsOneTokenByHand) {
 // Uniform top-k over E experts, E / N per GPU: a token sends k / N copies to each GPU on average
 // (direct mode bytes = that x 7392), and reaches a given GPU with probability
 // 1 - C(E - E/N, k) / C(E, k). Mean over 20 seeds and 64 pairs vs the closed form: the standard
-// error is ~0.3 % of the mean (variance per pair 64 x k p (1 - p) (E - k) / (E - 1) = 49.8), so 1 %.
+// error is ~0.3 % of the mean (variance per pair 64 x k p (1 - p) (E - k) / (E - 1) = 49.8), so 1
+// %.
 TEST(RouteLayer, UniformRoutingMatchesClosedFormBytesPerPair) {
   constexpr std::uint32_t n = 8, experts = 64, k = 8, tokens = 64;
   const ExpertLayout layout(n, uniform(experts), 0);
   const Gate gate(uniform(experts), k, 1, 1);
   double pairs_sum = 0, distinct_sum = 0, samples = 0;
   for (std::uint64_t seed = 1; seed <= 20; ++seed) {
-    const LayerTraffic t = route_layer(layout, gate, std::vector<std::uint32_t>(n, tokens), std::vector<std::uint32_t>(n, 0), 1, seed);
+    const LayerTraffic t = route_layer(layout, gate, std::vector<std::uint32_t>(n, tokens),
+                                       std::vector<std::uint32_t>(n, 0), 1, seed);
     for (std::uint32_t i = 0; i < n * n; ++i) {
       pairs_sum += t.pairs[i];
       distinct_sum += t.distinct_tokens[i];
@@ -76,9 +81,11 @@ TEST(RouteLayer, UniformRoutingMatchesClosedFormBytesPerPair) {
   }
   const double expected_pairs = tokens * static_cast<double>(k) / n;  // 64
   double miss = 1;                                                    // C(56, 8) / C(64, 8)
-  for (std::uint32_t i = 0; i < k; ++i) miss *= static_cast<double>(experts - experts / n - i) / (experts - i);
+  for (std::uint32_t i = 0; i < k; ++i)
+    miss *= static_cast<double>(experts - experts / n - i) / (experts - i);
   const double expected_distinct = tokens * (1 - miss);
-  EXPECT_NEAR(pairs_sum / samples * 7392.0, expected_pairs * 7392.0, 0.01 * expected_pairs * 7392.0);
+  EXPECT_NEAR(pairs_sum / samples * 7392.0, expected_pairs * 7392.0,
+              0.01 * expected_pairs * 7392.0);
   EXPECT_NEAR(distinct_sum / samples, expected_distinct, 0.01 * expected_distinct);
 }
 
@@ -102,7 +109,8 @@ TEST(Gate, NodeLimitedRoutingNeverExceedsMNodes) {
   };
   EXPECT_EQ(max_domains(Gate(uniform(experts), k, 4, 2)), 2u);
   EXPECT_EQ(max_domains(Gate(uniform(experts), k, 4, 1)), 1u);
-  EXPECT_GT(max_domains(Gate(uniform(experts), k, 1, 1)), 2u);  // without the limit tokens spread wider
+  EXPECT_GT(max_domains(Gate(uniform(experts), k, 1, 1)),
+            2u);  // without the limit tokens spread wider
   EXPECT_THROW(Gate(uniform(experts), 20, 4, 1), std::invalid_argument);  // one group of 16 < 20
 }
 
@@ -115,7 +123,8 @@ TEST(ExpertLayout, RedundantExpertsReduceMaxLoadUnderZipf) {
   auto max_received = [&](std::uint32_t redundant) {
     const ExpertLayout layout(n, popularity, redundant);
     const auto expected = layout.expected_gpu_load(popularity);
-    const LayerTraffic t = route_layer(layout, gate, std::vector<std::uint32_t>(n, tokens), std::vector<std::uint32_t>(n, 0), 1, 3);
+    const LayerTraffic t = route_layer(layout, gate, std::vector<std::uint32_t>(n, tokens),
+                                       std::vector<std::uint32_t>(n, 0), 1, 3);
     std::uint32_t worst = 0;
     for (std::uint32_t g = 0; g < n; ++g) worst = std::max(worst, t.received_pairs(g));
     return std::make_pair(worst, *std::max_element(expected.begin(), expected.end()));
@@ -126,7 +135,8 @@ TEST(ExpertLayout, RedundantExpertsReduceMaxLoadUnderZipf) {
   EXPECT_LT(balanced_expected, plain_expected);
   // The total work is unchanged: n x tokens x k pairs.
   const ExpertLayout layout(n, popularity, 2);
-  const LayerTraffic t = route_layer(layout, gate, std::vector<std::uint32_t>(n, tokens), std::vector<std::uint32_t>(n, 0), 1, 3);
+  const LayerTraffic t = route_layer(layout, gate, std::vector<std::uint32_t>(n, tokens),
+                                     std::vector<std::uint32_t>(n, 0), 1, 3);
   std::uint64_t total = 0;
   for (std::uint32_t g = 0; g < n; ++g) total += t.received_pairs(g);
   EXPECT_EQ(total, std::uint64_t{n} * tokens * k);
@@ -137,15 +147,18 @@ TEST(Zipf, PopularityIsNormalisedWithRankRatio) {
   const auto p = zipf_popularity(10, 1.0, stream);
   EXPECT_NEAR(std::accumulate(p.begin(), p.end(), 0.0), 1.0, 1e-12);
   // ranks 1 .. 10 with exponent 1: max / min = 10
-  EXPECT_NEAR(*std::max_element(p.begin(), p.end()) / *std::min_element(p.begin(), p.end()), 10.0, 1e-9);
+  EXPECT_NEAR(*std::max_element(p.begin(), p.end()) / *std::min_element(p.begin(), p.end()), 10.0,
+              1e-9);
 }
 
 TEST(RouteLayer, DeterministicBySeed) {
   const ExpertLayout layout(8, uniform(32), 0);
   const Gate gate(uniform(32), 4, 4, 2);
   const std::vector<std::uint32_t> tokens(8, 16), domains{0, 0, 0, 0, 1, 1, 1, 1};
-  EXPECT_EQ(route_layer(layout, gate, tokens, domains, 2, 9).pairs, route_layer(layout, gate, tokens, domains, 2, 9).pairs);
-  EXPECT_NE(route_layer(layout, gate, tokens, domains, 2, 9).pairs, route_layer(layout, gate, tokens, domains, 2, 10).pairs);
+  EXPECT_EQ(route_layer(layout, gate, tokens, domains, 2, 9).pairs,
+            route_layer(layout, gate, tokens, domains, 2, 9).pairs);
+  EXPECT_NE(route_layer(layout, gate, tokens, domains, 2, 9).pairs,
+            route_layer(layout, gate, tokens, domains, 2, 10).pairs);
 }
 
 }  // namespace
