@@ -1,13 +1,17 @@
-// moesim's FlowNetwork vs SimGrid (plain max-min CM02, tests/crosscheck/simgrid_oracle.cpp) on the same decode-layer
-// all-to-all: DeepSeek-V3 dispatch (64 tokens per GPU, top-8 of 256 experts, seeded uniform gating, 7392 bytes per
-// token copy, one message per GPU pair), EP72 on 9 HGX H200 servers and EP144 on 18.
+// moesim's FlowNetwork vs SimGrid (plain max-min CM02, tests/crosscheck/simgrid_oracle.cpp) on the
+// same decode-layer all-to-all: DeepSeek-V3 dispatch (64 tokens per GPU, top-8 of 256 experts,
+// seeded uniform gating, 7392 bytes per token copy, one message per GPU pair), EP72 on 9 HGX H200
+// servers and EP144 on 18.
 //
-// Timed work: moesim = submit every message + run the engine to the last delivery (the fabric is built once, outside
-// the timing). SimGrid = the oracle's engine.run() only, as the oracle reports it (manual time; reading the export
-// and building the platform are excluded, which favours SimGrid). Each moesim benchmark reports
+// Timed work: moesim = submit every message + run the engine to the last delivery (the fabric is
+// built once, outside the timing). SimGrid = the oracle's engine.run() only, as the oracle reports
+// it (manual time; reading the export and building the platform are excluded, which favours
+// SimGrid). Each moesim benchmark reports
 //   simgrid_over_moesim   SimGrid's time / moesim's time for the same layer (target >= 1000)
-//   max_relative_diff     largest per-message completion-time difference between the two (must stay < 1e-3)
-// Run the SimGrid benchmarks first (they are registered first); the ratio uses the latest SimGrid measurement.
+//   max_relative_diff     largest per-message completion-time difference between the two (must stay
+//   < 1e-3)
+// Run the SimGrid benchmarks first (they are registered first); the ratio uses the latest SimGrid
+// measurement.
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -50,9 +54,11 @@ void BM_SimGridLayer(benchmark::State& state) {
   const auto gpus = static_cast<std::uint32_t>(state.range(0));
   const Case& layer = layer_case(gpus);
   const std::string work =
-      (std::filesystem::temp_directory_path() / ("moesim-crosscheck-bench-" + std::to_string(gpus))).string();
+      (std::filesystem::temp_directory_path() / ("moesim-crosscheck-bench-" + std::to_string(gpus)))
+          .string();
   for (auto _ : state) {
-    crosscheck::SimulationRun run = crosscheck::run_simgrid_oracle(MOESIM_SIMGRID_ORACLE, work, layer.fabric, layer.messages);
+    crosscheck::SimulationRun run =
+        crosscheck::run_simgrid_oracle(MOESIM_SIMGRID_ORACLE, work, layer.fabric, layer.messages);
     state.SetIterationTime(run.wall_seconds);
     simgrid_runs()[gpus] = std::move(run);
   }
@@ -74,15 +80,21 @@ void BM_MoesimLayer(benchmark::State& state) {
   if (simgrid == simgrid_runs().end()) return;
   double worst = 0;
   for (std::size_t i = 0; i < run.completion_seconds.size(); ++i)
-    worst = std::max(worst, std::abs(run.completion_seconds[i] - simgrid->second.completion_seconds[i]) /
-                                simgrid->second.completion_seconds[i]);
+    worst = std::max(worst,
+                     std::abs(run.completion_seconds[i] - simgrid->second.completion_seconds[i]) /
+                         simgrid->second.completion_seconds[i]);
   state.counters["max_relative_diff"] = worst;
   // Mean moesim time per iteration (its own measurement of the timed work) against SimGrid's.
   const double moesim_seconds = total_wall_seconds / static_cast<double>(state.iterations());
   state.counters["simgrid_over_moesim"] = simgrid->second.wall_seconds / moesim_seconds;
 }
 
-BENCHMARK(BM_SimGridLayer)->Arg(72)->Arg(144)->UseManualTime()->Iterations(1)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_SimGridLayer)
+    ->Arg(72)
+    ->Arg(144)
+    ->UseManualTime()
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_MoesimLayer)->Arg(72)->Arg(144)->Unit(benchmark::kMillisecond);
 
 }  // namespace

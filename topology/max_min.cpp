@@ -19,7 +19,10 @@ std::int64_t transfer_picoseconds(double bytes, double rate_bytes_per_second) {
   const double picoseconds = bytes / rate_bytes_per_second * 1e12;
   // Round up, but first drop floating-point noise (a drained 1 MB must not become 1 MB + 1e-10 B
   // and cost 1 ps).
-  return static_cast<std::int64_t>(std::ceil(picoseconds * (1.0 - kRoundingSlack)));
+  // ceil by hand: std::ceil is a libm call on baseline x86-64 and this runs once per re-solved flow.
+  const double slackened = picoseconds * (1.0 - kRoundingSlack);
+  const auto whole = static_cast<std::int64_t>(slackened);
+  return static_cast<double>(whole) < slackened ? whole + 1 : whole;
 }
 
 MaxMinSolver::MaxMinSolver(const Fabric& fabric)
@@ -192,7 +195,7 @@ void MaxMinSolver::solve(std::int64_t now_ps) {
   progressive_filling();
   flows_resolved_ += to_solve_.size();
   // New finish entries: pushed one by one when few, else appended and the heap rebuilt in linear time.
-  const bool rebuild = to_solve_.size() * 8 > finish_heap_.size();
+  const bool rebuild = to_solve_.size() * 2 > finish_heap_.size();
   for (FlowIndex flow : to_solve_) {
     finish_heap_.push_back(FinishEntry{now_ps + transfer_picoseconds(remaining_bytes_[flow], rate_[flow]), flow,
                                        ++finish_version_[flow]});

@@ -1,2 +1,101 @@
 #!/usr/bin/env bash
-# placeholder replaced below
+# End-to-end tests of the moesim binary: exit codes, key numbers of the default (claim) and plan output, the
+# catalogue of bad scenario files (file:line: key in one line on stderr, exit code 2, nothing written), run/trace,
+# topo, selfcheck, and a sweep that is sharded, merged and compared byte for byte with an unsharded run.
+# usage: e2e.sh MOESIM_BINARY SOURCE_DIR
+set -uo pipefail
+moesim=$1
+cd "$2"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+failures=0
+
+fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
+
+# expect CODE TEXT... -- ARGS: runs moesim ARGS, checks the exit code and that stdout+stderr contain every TEXT.
+expect() {
+  local code=$1; shift
+  local texts=()
+  while [ "$1" != "--" ]; do texts+=("$1"); shift; done
+  shift
+  "$moesim" "$@" >"$work/out" 2>"$work/err"
+  local got=$?
+  [ "$got" -eq "$code" ] || fail "moesim $* exited $got, expected $code; stderr: $(head -3 "$work/err")"
+  for text in "${texts[@]}"; do
+    grep -qF -- "$text" "$work/out" "$work/err" || fail "moesim $*: output lacks '$text'"
+  done
+}
+
+# The claim's arithmetic, exactly (section (b)); the simulation part is exercised below with the analytic model.
+expect 0 "891,813,888 B" "6.860 us" "1,783.6 us" "260.0x" "497.94 GB/s per server" "1,790.49 us" \
+  "120.96 us (stated 120.96 us)" "6.72 us (stated 6.72 us): 18x" "ratio 16.2x" -- claim --arithmetic-only
+expect 0 "(c) moesim's simulation" "H200, node-dedup" "Which assumptions make the difference" -- \
+  claim --set network=analytic
+
+# plan: every published row reproduced (or flagged) with its stated figure.
+expect 0 "835.6B" "836B (matches)" "0.6T (matches)" "3,038.2B" "3,048B (DIFFERS)" "2.13T (matches)" \
+  "3.19T (matches)" "6.4T (matches)" "1,289.1B" "about 1,400B (DIFFERS)" "1.3T (DIFFERS)" "41.7 %" \
+  "1.6T (DIFFERS)" "35.8 %" "[extension]" -- plan
+expect 0 "trunk fraction d = 2.5" "largest batch per GPU at 4,096 tokens" -- \
+  plan configs/scenarios/ep72-h200-9x.yaml --context 4096 --table configs/scenarios/plan-memory-fit.yaml
+
+# Usage errors: exit 1.
+expect 1 "unknown command" -- no-such-command
+expect 1 "needs 1 argument" -- run
+expect 1 "unknown option '--bogus'" -- run configs/scenarios/ep72-h200-9x.yaml --bogus
+expect 1 "choose one of --json and --csv" -- run configs/scenarios/ep72-h200-9x.yaml --json --csv
+expect 0 "usage: moesim sweep" -- sweep --help
+
+# The catalogue of bad files: one line, file:line: key, exit code 2, and no trace file written.
+bad=tests/cli/bad
+expect 2 "$bad/unknown-key.yaml:5: key 'decode.batch_size': unknown key" -- run $bad/unknown-key.yaml --trace "$work/t.json"
+expect 2 "$bad/bad-unit.yaml:8: key 'gpu.hbm_bandwidth': unknown unit" -- run $bad/bad-unit.yaml --trace "$work/t.json"
+expect 2 "$bad/missing-key.yaml:7: key 'decode.ep_size': missing required key" -- run $bad/missing-key.yaml
+expect 2 "$bad/ep-too-large.yaml:5: key 'decode.ep_size': EP size 144 exceeds the 72 GPUs" -- run $bad/ep-too-large.yaml
+expect 2 "$bad/does-not-fit.yaml:7: key 'decode.batch_per_gpu': DeepSeek-V3 does not fit" -- run $bad/does-not-fit.yaml
+expect 2 "$bad/bad-value.yaml:4: key 'decode.routing': unknown value 'random'" -- run $bad/bad-value.yaml
+expect 2 "$bad/include-cycle.yaml:2: key 'include'" -- run $bad/include-cycle.yaml
+expect 2 "$bad/missing-include.yaml:2: key 'include': cannot open" -- run $bad/missing-include.yaml
+expect 2 "$bad/bad-syntax.yaml:" -- run $bad/bad-syntax.yaml
+expect 2 "$bad/no-source.yaml:1: key 'source': missing required key" -- run $bad/no-source.yaml
+expect 2 "command line: key 'decode.batch_per_gpu': expected an integer" -- \
+  run configs/scenarios/ep72-h200-9x.yaml --set batch_per_gpu=many
+for file in $bad/*.yaml; do
+  "$moesim" run "$file" >/dev/null 2>"$work/err"
+  [ "$(wc -l <"$work/err")" -eq 1 ] || fail "$file: expected exactly one line on stderr, got: $(cat "$work/err")"
+done
+[ ! -e "$work/t.json" ] || fail "a trace was written for a bad scenario"
+ls "$work"/.t.json.tmp.* >/dev/null 2>&1 && fail "a temporary trace file was left behind"
+
+# run: table, JSON, CSV, and a Chrome trace (small EP so it stays fast).
+small=(configs/scenarios/ep72-gb200-nvl72.yaml --set ep_size=8 --set batch_per_gpu=16)
+expect 0 "per-user tokens/s" "memory per GPU" "headroom" -- run "${small[@]}"
+expect 0 "\"dispatch_p50_us\":" "\"tokens_per_second_per_gpu\":" -- run "${small[@]}" --json
+expect 0 "scenario,model,gpu,fabric,ep_size" -- run "${small[@]}" --csv --trace "$work/trace.json"
+grep -q '"traceEvents"' "$work/trace.json" || fail "trace lacks traceEvents"
+grep -q '"name":"dispatch"' "$work/trace.json" || fail "trace lacks dispatch spans"
+tail -c 4 "$work/trace.json" | grep -q ']}' || fail "trace is not terminated"
+
+# topo and selfcheck.
+expect 0 "hgx-h200x9" -- topo configs/fabrics/hgx-h200x9.yaml --dot "$work/f.dot"
+grep -q "digraph\|graph" "$work/f.dot" || fail "topo --dot wrote no graph"
+expect 0 "identical trace (same hash)" "events per second" -- selfcheck --events 20000 --lps 1000
+expect 0 '"reproducible":true' -- selfcheck --events 20000 --lps 1000 --json
+
+# sweep: unsharded (2 threads) versus 3 shards merged, byte for byte; a rerun resumes everything.
+sweep=(sweep configs/scenarios/ep72-gb200-nvl72.yaml --set ep_size=8 --vary batch_per_gpu=4,8,16
+       --vary dispatch_mode=direct,node-dedup --quiet)
+expect 0 "6 points" "6 evaluated" -- "${sweep[@]}" --out "$work/whole.csv" --jobs 2
+for shard in 0 1 2; do
+  expect 0 "shard $shard/3: 2 points" -- "${sweep[@]}" --out "$work/part$shard.csv" --shard $shard/3
+done
+expect 0 "merge: 6 rows from 3 file(s)" -- merge "$work/merged.csv" "$work/part0.csv" "$work/part1.csv" "$work/part2.csv"
+cmp -s "$work/whole.csv" "$work/merged.csv" || fail "shards merged differ from the unsharded sweep"
+expect 0 "0 evaluated, 6 resumed" -- "${sweep[@]}" --out "$work/whole.csv"
+[ "$(wc -l <"$work/whole.csv")" -eq 7 ] || fail "sweep output should have a header and 6 rows"
+
+if [ "$failures" -ne 0 ]; then
+  echo "$failures end-to-end check(s) failed" >&2
+  exit 1
+fi
+echo "all end-to-end checks passed"

@@ -110,7 +110,6 @@ TEST_F(SweepTest, PointErrorsAreRecordedAndTheSweepGoesOn) {
 }
 
 TEST_F(SweepTest, ResumesAfterAKilledRun) {
-  ::testing::FLAGS_gtest_death_test_style = "threadsafe";
   const std::string output = path("out.csv");
   // The child evaluates 5 points (their rows reach .partial, flushed) and dies abruptly on the 6th.
   EXPECT_EXIT(

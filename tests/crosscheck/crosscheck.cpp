@@ -35,7 +35,8 @@ void tag_by_index(std::vector<topology::Message>& messages) {
   for (std::size_t i = 0; i < messages.size(); ++i) messages[i].tag = i;
 }
 
-// Gating shared by both dispatch patterns: experts of token t of GPU s, k distinct out of `experts`.
+// Gating shared by both dispatch patterns: experts of token t of GPU s, k distinct out of
+// `experts`.
 std::vector<std::uint32_t> draw_experts(sim::RandomStream& stream, std::uint32_t experts_per_token,
                                         std::uint32_t experts) {
   std::vector<std::uint32_t> chosen;
@@ -56,24 +57,27 @@ racks: 1
 scale_up: {bandwidth: "900 GB/s", link_latency: "0.25 us"}  # hw.gb200 nvlink_uni_GBps 900; latency: test value
 overheads: {scale_up: "1 us", scale_out: "2 us", core: "2 us"}  # test values
 )",
-                                                               "crosscheck-nvl72"));
+                                                              "crosscheck-nvl72"));
 }
 
 topology::Fabric hgx_h200_servers(std::uint32_t servers) {
-  // hw.h200_sxm nvlink_uni_GBps 450, CX7 400 Gb/s = 50 GB/s (cx7.ib_bw); hop latencies split latency.ib_same_leaf_us
-  // 2.8 us over 4 hops and (latency.ib_cross_leaf_us 3.7 - 2.8) over 2 (arXiv:2505.09343v2 Table 5).
+  // hw.h200_sxm nvlink_uni_GBps 450, CX7 400 Gb/s = 50 GB/s (cx7.ib_bw); hop latencies split
+  // latency.ib_same_leaf_us 2.8 us over 4 hops and (latency.ib_cross_leaf_us 3.7 - 2.8) over 2
+  // (arXiv:2505.09343v2 Table 5).
   return topology::load_fabric(config::ConfigMap::load_string(
-      "name: hgx-h200-x" + std::to_string(servers) + "-crosscheck\nkind: hgx\nservers: " + std::to_string(servers) +
+      "name: hgx-h200-x" + std::to_string(servers) +
+          "-crosscheck\nkind: hgx\nservers: " + std::to_string(servers) +
           R"(
 scale_up: {bandwidth: "450 GB/s", link_latency: "0.25 us"}
 scale_out: {nic_bandwidth: "50 GB/s", spines: 8, gpu_nic_latency: "0.7 us", nic_leaf_latency: "0.7 us",
             leaf_spine_latency: "0.45 us"}
-overheads: {scale_up: "1 us", scale_out: "2 us", core: "2 us"}  # test values
+overheads: {scale_up: "1 us", scale_out: "2 us", core: "2.5 us"}  # test values, distinct per tier
 )",
       "crosscheck-hgx"));
 }
 
-SimulationRun run_flow_network(const topology::Fabric& fabric, std::vector<topology::Message> messages) {
+SimulationRun run_flow_network(const topology::Fabric& fabric,
+                               std::vector<topology::Message> messages) {
   tag_by_index(messages);
   sim::Engine engine;
   Recorder recorder(messages.size());
@@ -82,18 +86,21 @@ SimulationRun run_flow_network(const topology::Fabric& fabric, std::vector<topol
   for (const topology::Message& message : messages) network.submit(message);
   engine.run();
   SimulationRun run;
-  run.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
+  run.wall_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
   run.completion_seconds = recorder.take();
   return run;
 }
 
 SimulationRun run_simgrid_oracle(const std::string& oracle_program, const std::string& work_file,
-                       const topology::Fabric& fabric, std::vector<topology::Message> messages) {
+                                 const topology::Fabric& fabric,
+                                 std::vector<topology::Message> messages) {
   tag_by_index(messages);
   const std::string export_file = work_file + ".export";
   const std::string output_file = work_file + ".out";
   topology::write_flow_export_file(export_file, fabric, topology::route_messages(fabric, messages));
-  const std::string command = "'" + oracle_program + "' '" + export_file + "' '" + output_file + "'";
+  const std::string command =
+      "'" + oracle_program + "' '" + export_file + "' '" + output_file + "'";
   if (std::system(command.c_str()) != 0) throw std::runtime_error("oracle failed: " + command);
   std::ifstream in(output_file);
   SimulationRun run;
@@ -108,7 +115,8 @@ SimulationRun run_simgrid_oracle(const std::string& oracle_program, const std::s
     }
     std::uint64_t tag = 0;
     double seconds = 0;
-    if (!(fields >> tag >> seconds) || tag >= messages.size()) throw std::runtime_error("bad oracle line: " + line);
+    if (!(fields >> tag >> seconds) || tag >= messages.size())
+      throw std::runtime_error("bad oracle line: " + line);
     run.completion_seconds[tag] = seconds;
   }
   return run;
@@ -119,13 +127,15 @@ std::vector<topology::Message> uniform_all_to_all(std::uint32_t gpus, std::uint6
   messages.reserve(std::size_t{gpus} * gpus);
   for (std::uint32_t source = 0; source < gpus; ++source)
     for (std::uint32_t destination = 0; destination < gpus; ++destination)
-      if (source != destination) messages.push_back({source, destination, bytes, sim::Picoseconds{0}, 0});
+      if (source != destination)
+        messages.push_back({source, destination, bytes, sim::Picoseconds{0}, 0});
   return messages;
 }
 
 std::vector<topology::Message> random_dispatch(std::uint32_t gpus, std::uint32_t tokens_per_gpu,
-                                               std::uint32_t experts_per_token, std::uint32_t experts,
-                                               std::uint64_t bytes_per_copy, std::uint64_t seed) {
+                                               std::uint32_t experts_per_token,
+                                               std::uint32_t experts, std::uint64_t bytes_per_copy,
+                                               std::uint64_t seed) {
   std::vector<std::uint64_t> copies(std::size_t{gpus} * gpus, 0);
   for (std::uint32_t source = 0; source < gpus; ++source) {
     sim::RandomStream stream(seed + source, "crosscheck-gate");
@@ -143,25 +153,29 @@ std::vector<topology::Message> random_dispatch(std::uint32_t gpus, std::uint32_t
   return messages;
 }
 
-std::vector<topology::Message> node_dedup_dispatch(const topology::Fabric& fabric, std::uint32_t gpus,
-                                                   std::uint32_t tokens_per_gpu, std::uint32_t experts_per_token,
-                                                   std::uint32_t experts, std::uint64_t bytes_per_copy,
-                                                   sim::Picoseconds forward_release, std::uint64_t seed) {
+std::vector<topology::Message> node_dedup_dispatch(
+    const topology::Fabric& fabric, std::uint32_t gpus, std::uint32_t tokens_per_gpu,
+    std::uint32_t experts_per_token, std::uint32_t experts, std::uint64_t bytes_per_copy,
+    sim::Picoseconds forward_release, std::uint64_t seed) {
   // GPUs of each domain in index order: a GPU's local rank is its position there.
   std::map<std::uint32_t, std::vector<std::uint32_t>> domain_gpus;
   for (std::uint32_t gpu = 0; gpu < gpus; ++gpu) domain_gpus[fabric.domain_of(gpu)].push_back(gpu);
   auto local_rank = [&](std::uint32_t gpu) {
     const auto& members = domain_gpus[fabric.domain_of(gpu)];
-    return static_cast<std::uint32_t>(std::find(members.begin(), members.end(), gpu) - members.begin());
+    return static_cast<std::uint32_t>(std::find(members.begin(), members.end(), gpu) -
+                                      members.begin());
   };
-  std::map<std::tuple<std::uint32_t, std::uint32_t, bool>, std::uint64_t> copies;  // (src, dst, forwarded)
+  std::map<std::tuple<std::uint32_t, std::uint32_t, bool>, std::uint64_t>
+      copies;  // (src, dst, forwarded)
   for (std::uint32_t source = 0; source < gpus; ++source) {
     sim::RandomStream stream(seed + source, "crosscheck-gate");
     for (std::uint32_t token = 0; token < tokens_per_gpu; ++token) {
       std::set<std::uint32_t> destinations;
-      for (std::uint32_t expert : draw_experts(stream, experts_per_token, experts)) destinations.insert(expert % gpus);
+      for (std::uint32_t expert : draw_experts(stream, experts_per_token, experts))
+        destinations.insert(expert % gpus);
       std::map<std::uint32_t, std::set<std::uint32_t>> by_domain;
-      for (std::uint32_t destination : destinations) by_domain[fabric.domain_of(destination)].insert(destination);
+      for (std::uint32_t destination : destinations)
+        by_domain[fabric.domain_of(destination)].insert(destination);
       for (const auto& [domain, members] : by_domain) {
         if (domain == fabric.domain_of(source)) {
           for (std::uint32_t destination : members)

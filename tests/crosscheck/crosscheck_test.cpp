@@ -1,14 +1,19 @@
-// moesim's FlowNetwork against the SimGrid oracle (tests/crosscheck/simgrid_oracle.cpp, plain max-min CM02): the
-// same fabric, the same messages and the same routes must give the same completion time for every message, within
-// 0.1 %. The fabrics go through the same YAML builders users go through.
+// moesim's FlowNetwork against the SimGrid oracle (tests/crosscheck/simgrid_oracle.cpp, plain
+// max-min CM02): the same fabric, the same messages and the same routes must give the same
+// completion time for every message, within 0.1 %. The fabrics go through the same YAML builders
+// users go through.
+#include <set>
+#include <span>
+
+#include "tests/crosscheck/crosscheck.h"
+#include "topology/export.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <string>
-
-#include "tests/crosscheck/crosscheck.h"
 
 namespace moesim::crosscheck {
 namespace {
@@ -20,10 +25,12 @@ std::string work_file(const std::string& name) {
 }
 
 // Runs both simulators and compares every message; returns the moesim run for case-specific checks.
-SimulationRun expect_same_completions(const topology::Fabric& fabric, const std::vector<topology::Message>& messages,
-                            const std::string& name) {
+SimulationRun expect_same_completions(const topology::Fabric& fabric,
+                                      const std::vector<topology::Message>& messages,
+                                      const std::string& name) {
   const SimulationRun moesim = run_flow_network(fabric, messages);
-  const SimulationRun simgrid = run_simgrid_oracle(MOESIM_SIMGRID_ORACLE, work_file(name), fabric, messages);
+  const SimulationRun simgrid =
+      run_simgrid_oracle(MOESIM_SIMGRID_ORACLE, work_file(name), fabric, messages);
   EXPECT_EQ(moesim.completion_seconds.size(), messages.size());
   EXPECT_EQ(simgrid.completion_seconds.size(), messages.size());
   std::size_t mismatches = 0;
@@ -35,9 +42,9 @@ SimulationRun expect_same_completions(const topology::Fabric& fabric, const std:
     const double relative = std::abs(actual - expected) / expected;
     worst = std::max(worst, relative);
     if (relative > kRelativeTolerance && ++mismatches <= 5)
-      ADD_FAILURE() << name << " message " << i << " (" << messages[i].source << " -> " << messages[i].destination
-                    << ", " << messages[i].bytes << " B): moesim " << actual * 1e6 << " us, SimGrid "
-                    << expected * 1e6 << " us";
+      ADD_FAILURE() << name << " message " << i << " (" << messages[i].source << " -> "
+                    << messages[i].destination << ", " << messages[i].bytes << " B): moesim "
+                    << actual * 1e6 << " us, SimGrid " << expected * 1e6 << " us";
   }
   EXPECT_EQ(mismatches, 0u) << name << ": worst relative difference " << worst;
   ::testing::Test::RecordProperty(name + "_worst_relative_difference", std::to_string(worst));
@@ -51,8 +58,8 @@ double earliest(const SimulationRun& run) {
   return *std::min_element(run.completion_seconds.begin(), run.completion_seconds.end());
 }
 
-// DeepSeek-V3 decode traffic: 64 tokens per GPU, top-8 of 256 experts, FP8 dispatch 7168 + 56 x 4 = 7392 bytes
-// per token copy.
+// DeepSeek-V3 decode traffic: 64 tokens per GPU, top-8 of 256 experts, FP8 dispatch 7168 + 56 x 4 =
+// 7392 bytes per token copy.
 constexpr std::uint32_t kTokens = 64, kTopK = 8, kExperts = 256;
 constexpr std::uint64_t kDispatchBytes = 7392;
 
@@ -60,7 +67,8 @@ TEST(CrossCheck, UniformAllToAllOnNvl72) {
   const topology::Fabric fabric = gb200_nvl72();
   ASSERT_EQ(fabric.gpu_count(), 72u);
   // Every GPU sends 64 x 8 x 7392 / 72 = 52,565 bytes (rounded) to each of 71 peers.
-  const SimulationRun run = expect_same_completions(fabric, uniform_all_to_all(72, 52'565), "nvl72");
+  const SimulationRun run =
+      expect_same_completions(fabric, uniform_all_to_all(72, 52'565), "nvl72");
   EXPECT_GT(latest(run), 0);
 }
 
@@ -68,7 +76,8 @@ TEST(CrossCheck, RandomDispatchOnNvl72) {
   const topology::Fabric fabric = gb200_nvl72();
   const auto messages = random_dispatch(72, kTokens, kTopK, kExperts, kDispatchBytes, 7);
   const SimulationRun run = expect_same_completions(fabric, messages, "nvl72-random");
-  EXPECT_LT(earliest(run), latest(run));  // unequal sizes: completions are spread, the re-solves are exercised
+  EXPECT_LT(earliest(run),
+            latest(run));  // unequal sizes: completions are spread, the re-solves are exercised
 }
 
 TEST(CrossCheck, UniformAllToAllOnNineHgxH200) {
@@ -88,12 +97,30 @@ TEST(CrossCheck, UniformAllToAllOnEighteenHgxH200) {
 
 TEST(CrossCheck, IncastWithStaggeredReleases) {
   const topology::Fabric fabric = hgx_h200_servers(4);
-  // 31 senders (7 over NVLink, 24 over InfiniBand) into GPU 0, with different sizes and release times: flows join
-  // and leave the shared links at distinct instants.
+  // 31 senders (7 over NVLink, 24 over InfiniBand) into GPU 0, with different sizes and release
+  // times: flows join and leave the shared links at distinct instants.
   std::vector<topology::Message> messages;
   for (std::uint32_t source = 1; source < 32; ++source)
-    messages.push_back({source, 0, 100'000 + 37'000ULL * source, sim::nanoseconds(500 * (source % 5)), 0});
+    messages.push_back(
+        {source, 0, 100'000 + 37'000ULL * source, sim::nanoseconds(500 * (source % 5)), 0});
   const SimulationRun run = expect_same_completions(fabric, messages, "incast");
+  EXPECT_LT(earliest(run), latest(run));
+}
+
+TEST(CrossCheck, MessagesBetweenOnePairOnDifferentSpines) {
+  const topology::Fabric fabric = hgx_h200_servers(4);
+  // 16 messages GPU 9 -> GPU 0 (another server and another rail: through a spine chosen by ECMP on the tag), plus
+  // 8 cross-rail messages from server 2 that share spine links with some of them.
+  std::vector<topology::Message> messages;
+  for (std::uint64_t k = 0; k < 16; ++k) messages.push_back({9, 0, 200'000 + 10'000 * k, sim::Picoseconds{0}, 0});
+  for (std::uint32_t source = 16; source < 24; ++source) messages.push_back({source, 1, 300'000, sim::Picoseconds{0}, 0});
+  // The oracle must give each of these its own path (SimGrid holds one route per host pair): check that the pair
+  // really uses several paths, so this case exercises that.
+  for (std::size_t i = 0; i < messages.size(); ++i) messages[i].tag = i;
+  std::set<std::vector<topology::LinkId>> paths;
+  for (std::size_t i = 0; i < 16; ++i) paths.insert(topology::route_messages(fabric, std::span(&messages[i], 1))[0].links);
+  EXPECT_GE(paths.size(), 2u);
+  const SimulationRun run = expect_same_completions(fabric, messages, "one-pair-ecmp");
   EXPECT_LT(earliest(run), latest(run));
 }
 

@@ -313,6 +313,23 @@ TEST(FlowNetworkVsNaive, RandomMessagesOnATaperedFatTree) {
   expect_same_as_naive(fabric, messages);
 }
 
+TEST(FlowNetworkVsNaive, RandomMessagesWithPxnForwarding) {
+  const Fabric fabric = load_fabric(
+      config::ConfigMap::load_string(std::string(kTaperedFabric) + "pxn: true\n", "tapered-pxn.yaml"));
+  ASSERT_TRUE(fabric.pxn());
+  std::mt19937_64 random(9);
+  std::uniform_int_distribution<GpuIndex> gpu(0, 11);
+  std::uniform_int_distribution<std::uint64_t> bytes(1, 2'000'000);
+  std::uniform_int_distribution<std::int64_t> release_ps(0, 30'000'000);
+  std::vector<Message> messages;
+  for (std::uint64_t tag = 0; tag < 300; ++tag) {
+    const GpuIndex s = gpu(random);
+    const GpuIndex d = (s + 1 + gpu(random) % 11) % 12;
+    messages.push_back({s, d, bytes(random), Picoseconds{release_ps(random)}, tag});
+  }
+  expect_same_as_naive(fabric, messages);
+}
+
 TEST(FlowNetworkVsNaive, AllToAllWithVariedSizes) {
   const Fabric fabric = load_fabric(config::ConfigMap::load_string(kTaperedFabric, "tapered.yaml"));
   std::mt19937_64 random(11);

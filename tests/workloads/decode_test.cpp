@@ -4,8 +4,11 @@
 #include <gtest/gtest.h>
 
 #include <stdexcept>
+#include <string>
 
 #include "topology/builders.h"
+#include "workloads/hardware.h"
+#include "workloads/model.h"
 #include "workloads/roofline.h"
 
 namespace moesim::workloads {
@@ -211,6 +214,70 @@ TEST(DecodeStep, MtpRaisesTokensPerStep) {
   EXPECT_DOUBLE_EQ(mtp.tokens_per_user_per_step, 1.8);
   EXPECT_NEAR(mtp.tpot_us, mtp.step_time_us / 1.8, 1e-9);
   EXPECT_GT(mtp.step_time_us, 2 * 20.0);  // the MTP module adds a second all-to-all layer
+}
+
+// DeepSeek-V3 at EP72 over nine HGX H200 servers (group-limited routing, analytic network, batch
+// 8): exact byte and memory relations that hold whatever the random routing.
+TEST(DecodeStep, DeepSeekV3OnNineH200ServersBytesAndMemory) {
+  const std::string root = MOESIM_SOURCE_DIR;
+  const topology::Fabric fabric =
+      topology::load_fabric_file(root + "/configs/fabrics/hgx-h200x9.yaml");
+  const ModelSpec model = load_model_file(root + "/configs/models/deepseek-v3.yaml");
+  const GpuSpec gpu = load_gpu_file(root + "/configs/hardware/h200-sxm.yaml");
+  DecodeConfig c;
+  c.ep_size = 72;
+  c.batch_per_gpu = 8;
+  c.context_tokens = 4096;
+  c.network = NetworkKind::Analytic;
+  const DecodeMetrics direct = simulate_decode(model, gpu, fabric, c);
+  // Direct: the combine returns every dispatched (token, expert) copy: bytes scale by 14336 / 7392.
+  EXPECT_EQ(direct.dispatch_bytes % 7392, 0u);
+  EXPECT_DOUBLE_EQ(static_cast<double>(direct.combine_bytes),
+                   direct.dispatch_bytes / 7392.0 * 14336.0);
+  // At most N x B x k pairs per MoE layer leave their GPU: 72 x 8 x 8 x 58 = 267,264.
+  EXPECT_LE(direct.dispatch_bytes / 7392, 267'264u);
+  EXPECT_GT(direct.dispatch_bytes / 7392, 267'264u * 9 / 10);
+  // Memory: trunk (FP8) + ceil(256 / 72) = 4 slots x 58 layers x 44,040,192; KV 8 x 4096 x 70,272.
+  EXPECT_EQ(direct.expert_slots_per_gpu, 4u);
+  EXPECT_DOUBLE_EQ(direct.weight_bytes_per_gpu,
+                   model.shared_trunk_parameters() + 4.0 * 58 * 44'040'192.0);
+  EXPECT_DOUBLE_EQ(direct.kv_cache_bytes_per_gpu, 8.0 * 4096 * 70'272.0);
+  EXPECT_EQ(direct.nodes, 9u);
+  // Node-dedup sends fewer bytes over scale-out (once per node instead of once per expert).
+  c.dispatch_mode = DispatchMode::NodeDedup;
+  const DecodeMetrics dedup = simulate_decode(model, gpu, fabric, c);
+  EXPECT_LT(dedup.tiers[1].bytes, direct.tiers[1].bytes);
+  EXPECT_GT(dedup.tiers[0].bytes, direct.tiers[0].bytes);  // the forwards ride NVLink
+}
+
+// Zipf-skewed routing (s = 1.2, hot experts re-drawn per layer) with EPLB replicas in 2 extra slots
+// per GPU. Compute-bound (batch 256: ~576 tokens per expert on average, above the H200's FP8 ridge
+// of 1979e12 / 4.8e12 / 2 = 206 tokens per 1-byte weight): replicas spread the hot experts' tokens
+// and cut the slowest GPU's expert time. Memory-bound (batch 4): every copy with a token reads its
+// weights, so 6 copies per GPU instead of 4 make the expert phase longer — replicas only pay off
+// past the ridge.
+TEST(DecodeStep, RedundantExpertsHelpOnlyWhenExpertsAreComputeBound) {
+  const std::string root = MOESIM_SOURCE_DIR;
+  const topology::Fabric fabric =
+      topology::load_fabric_file(root + "/configs/fabrics/hgx-h200x9.yaml");
+  ModelSpec model = load_model_file(root + "/configs/models/deepseek-v3.yaml");
+  model.layers = model.dense_layers + 4;  // 4 MoE layers keep the test fast
+  const GpuSpec gpu = load_gpu_file(root + "/configs/hardware/h200-sxm.yaml");
+  DecodeConfig c;
+  c.ep_size = 72;
+  c.context_tokens = 256;
+  c.routing = RoutingKind::Zipf;
+  c.zipf_exponent = 1.2;
+  c.network = NetworkKind::Analytic;
+  auto expert_us = [&](std::uint32_t batch, std::uint32_t redundant) {
+    c.batch_per_gpu = batch;
+    c.redundant_slots_per_gpu = redundant;
+    return simulate_decode(model, gpu, fabric, c).expert.mean_us;
+  };
+  EXPECT_LT(expert_us(256, 2), 0.8 * expert_us(256, 0));  // measured 185 vs 377 us
+  // 6 vs 4 expert copies of 44,040,192 bytes at 4.8 TB/s x 0.7: 78.64 vs 52.43 us
+  EXPECT_NEAR(expert_us(4, 2), 6 * 44'040'192 / 4.8e12 / 0.7 * 1e6, 1e-3);
+  EXPECT_NEAR(expert_us(4, 0), 4 * 44'040'192 / 4.8e12 / 0.7 * 1e6, 1e-3);
 }
 
 TEST(DecodeStep, ImpossibleLayoutsThrow) {

@@ -3,7 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <cmath>
+#include <ostream>
 #include <string>
 
 #include "topology/config.h"
@@ -27,6 +29,10 @@ struct Published {
   const char* file;
   double active_tolerance;  // 2 % except where documented
 };
+
+void PrintTo(const Published& published, std::ostream* out) {
+  *out << published.file;
+}
 
 class ModelTotals : public ::testing::TestWithParam<Published> {};
 
@@ -54,7 +60,14 @@ INSTANTIATE_TEST_SUITE_P(
                       Published{"glm-4.5.yaml", 0.02}, Published{"qwen3-235b-a22b.yaml", 0.02},
                       Published{"glm-5.yaml", 0.02}, Published{"qwen3.5-397b-a17b.yaml", 0.025},
                       Published{"deepseek-v4-pro.yaml", 0.02},
-                      Published{"deepseek-v4-flash.yaml", 0.02}));
+                      Published{"deepseek-v4-flash.yaml", 0.02}),
+    [](const ::testing::TestParamInfo<Published>& info) {
+      std::string name = info.param.file;
+      name = name.substr(0, name.find(".yaml"));
+      for (char& c : name)
+        if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+      return name;
+    });
 
 // DeepSeek-V3 by hand (config_671B.json):
 //  embedding = head = 129280 x 7168 = 926,679,040
