@@ -12,6 +12,9 @@ constexpr std::int64_t kNever = std::numeric_limits<std::int64_t>::max();
 constexpr double kNoRestart = std::numeric_limits<double>::infinity();
 // Flows whose rate is within this relative distance below the restart level are re-solved as well.
 constexpr double kTieSlack = 1e-9;
+// A re-solved rate within this relative distance of the old one is floating-point noise: the old
+// one is kept.
+constexpr double kUnchangedRate = 1e-12;
 }  // namespace
 
 std::int64_t transfer_picoseconds(double bytes, double rate_bytes_per_second) {
@@ -19,7 +22,8 @@ std::int64_t transfer_picoseconds(double bytes, double rate_bytes_per_second) {
   const double picoseconds = bytes / rate_bytes_per_second * 1e12;
   // Round up, but first drop floating-point noise (a drained 1 MB must not become 1 MB + 1e-10 B
   // and cost 1 ps).
-  // ceil by hand: std::ceil is a libm call on baseline x86-64 and this runs once per re-solved flow.
+  // ceil by hand: std::ceil is a libm call on baseline x86-64 and this runs once per re-solved
+  // flow.
   const double slackened = picoseconds * (1.0 - kRoundingSlack);
   const auto whole = static_cast<std::int64_t>(slackened);
   return static_cast<double>(whole) < slackened ? whole + 1 : whole;
@@ -100,6 +104,7 @@ void MaxMinSolver::ensure_slot(FlowIndex flow, std::size_t hops) {
     finish_version_.resize(slots, 0);
     active_.resize(slots, 0);
     frozen_.resize(slots, 0);
+    previous_rate_.resize(slots, 0);
   }
 }
 
@@ -185,20 +190,27 @@ void MaxMinSolver::solve(std::int64_t now_ps) {
   added_.clear();
   if (to_solve_.empty()) return;
 
-  // Drain the re-solved flows' bytes up to now at their old rates (the others' rates do not
-  // change).
-  for (FlowIndex flow : to_solve_) {
-    const double elapsed_seconds = static_cast<double>(now_ps - last_update_ps_[flow]) * 1e-12;
-    remaining_bytes_[flow] = std::max(0.0, remaining_bytes_[flow] - rate_[flow] * elapsed_seconds);
-    last_update_ps_[flow] = now_ps;
-  }
+  for (FlowIndex flow : to_solve_) previous_rate_[flow] = rate_[flow];
   progressive_filling();
   flows_resolved_ += to_solve_.size();
-  // New finish entries: pushed one by one when few, else appended and the heap rebuilt in linear time.
+  // A flow whose rate did not change (up to floating-point noise: 1e-12 relative) keeps its old
+  // rate, bytes and finish entry; the others drain their bytes up to now at the old rate and get a
+  // new finish entry (pushed one by one when few, else appended and the heap rebuilt in linear
+  // time).
   const bool rebuild = to_solve_.size() * 2 > finish_heap_.size();
   for (FlowIndex flow : to_solve_) {
-    finish_heap_.push_back(FinishEntry{now_ps + transfer_picoseconds(remaining_bytes_[flow], rate_[flow]), flow,
-                                       ++finish_version_[flow]});
+    const double old_rate = previous_rate_[flow];
+    if (old_rate > 0 && std::abs(rate_[flow] - old_rate) <= kUnchangedRate * old_rate) {
+      for (LinkId link : constraints(flow)) load_[link] += old_rate - rate_[flow];
+      rate_[flow] = old_rate;
+      continue;
+    }
+    const double elapsed_seconds = static_cast<double>(now_ps - last_update_ps_[flow]) * 1e-12;
+    remaining_bytes_[flow] = std::max(0.0, remaining_bytes_[flow] - old_rate * elapsed_seconds);
+    last_update_ps_[flow] = now_ps;
+    finish_heap_.push_back(
+        FinishEntry{now_ps + transfer_picoseconds(remaining_bytes_[flow], rate_[flow]), flow,
+                    ++finish_version_[flow]});
     if (!rebuild) std::push_heap(finish_heap_.begin(), finish_heap_.end(), std::greater<>{});
   }
 

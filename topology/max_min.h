@@ -51,7 +51,8 @@ class MaxMinSolver {
   }
   // The flow's links as the solver constrains them (series links merged, see merge_series_links).
   std::span<const LinkId> constraints(FlowIndex flow) const {
-    return {constraints_.data() + static_cast<std::size_t>(flow) * stride_, constraint_length_[flow]};
+    return {constraints_.data() + static_cast<std::size_t>(flow) * stride_,
+            constraint_length_[flow]};
   }
   // The flow joins the transferring set with `bytes` to move (its rate is set by the next solve()).
   void activate(FlowIndex flow, double bytes, std::int64_t now_ps);
@@ -117,6 +118,7 @@ class MaxMinSolver {
   std::vector<std::uint32_t> finish_version_;
   std::vector<std::uint8_t> active_;
   std::vector<std::uint8_t> frozen_;
+  std::vector<double> previous_rate_;  // during a solve
 
   std::vector<FlowIndex> order_;     // transferring (and just removed) flows by ascending rate
   std::vector<FlowIndex> added_;     // activated since the last solve

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -12,7 +11,6 @@
 #include <tuple>
 
 #include "sim/engine.h"
-#include "topology/builders.h"
 #include "topology/config.h"
 #include "topology/export.h"
 

@@ -1,15 +1,17 @@
-// The claim's arithmetic from configs/scenarios/claim-260x.yaml, checked against hand-computed values.
+// The claim's arithmetic from configs/scenarios/claim-260x.yaml, checked against hand-computed
+// values.
+#include "tools/moesim/claim.h"
+
 #include <gtest/gtest.h>
 
-#include "tools/moesim/claim.h"
 #include "topology/config.h"
 
 namespace moesim::cli {
 namespace {
 
 ClaimInputs inputs() {
-  return load_claim_inputs(
-      config::ConfigMap::load_file(std::string(MOESIM_SOURCE_DIR) + "/configs/scenarios/claim-260x.yaml"));
+  return load_claim_inputs(config::ConfigMap::load_file(std::string(MOESIM_SOURCE_DIR) +
+                                                        "/configs/scenarios/claim-260x.yaml"));
 }
 
 TEST(ClaimArithmetic, TotalBytesAreTheArticlesProduct) {

@@ -37,7 +37,7 @@ expect 0 "835.6B" "836B (matches)" "0.6T (matches)" "3,038.2B" "3,048B (DIFFERS)
   "3.19T (matches)" "6.4T (matches)" "1,289.1B" "about 1,400B (DIFFERS)" "1.3T (DIFFERS)" "41.7 %" \
   "1.6T (DIFFERS)" "35.8 %" "[extension]" -- plan
 expect 0 "trunk fraction d = 2.5" "largest batch per GPU at 4,096 tokens" -- \
-  plan configs/scenarios/ep72-h200-9x.yaml --context 4096 --table configs/scenarios/plan-memory-fit.yaml
+  plan configs/scenarios/ep72-gb200-nvl72.yaml --set ep_size=8 --context 4096 --table configs/scenarios/plan-memory-fit.yaml
 
 # Usage errors: exit 1.
 expect 1 "unknown command" -- no-such-command

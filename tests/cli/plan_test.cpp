@@ -1,15 +1,16 @@
 // The memory-fit rule and the article's table (configs/scenarios/plan-memory-fit.yaml), row by row.
+#include "tools/moesim/plan.h"
+
 #include <gtest/gtest.h>
 
-#include "tools/moesim/plan.h"
 #include "topology/config.h"
 
 namespace moesim::cli {
 namespace {
 
 MemoryFitTable table() {
-  return load_memory_fit_table(
-      config::ConfigMap::load_file(std::string(MOESIM_SOURCE_DIR) + "/configs/scenarios/plan-memory-fit.yaml"));
+  return load_memory_fit_table(config::ConfigMap::load_file(
+      std::string(MOESIM_SOURCE_DIR) + "/configs/scenarios/plan-memory-fit.yaml"));
 }
 
 const MemoryFitRow& row(const MemoryFitTable& t, std::string_view name) {
@@ -38,7 +39,7 @@ TEST(MemoryFit, StatedFigures) {
 
 struct Expected {
   std::string_view name;
-  double raw_billions;       // hand-computed from M / (d + (1 - d) / N) with d = 0.05, b as in the row
+  double raw_billions;  // hand-computed from M / (d + (1 - d) / N) with d = 0.05, b as in the row
   std::optional<bool> raw_matches, reserved_matches;
 };
 
@@ -49,7 +50,8 @@ TEST(MemoryFit, EveryPublishedRow) {
   const Expected rows[] = {
       // 141 / 0.16875 = 835.56 -> "836B" ok; x 0.7 = 584.9 -> "0.6T" (+-0.05T) ok.
       {"8x H200 (one HGX server)", 835.5556, true, true},
-      // 192 / (0.05 + 0.95/72 = 0.0631944) = 3038.24: the article's 3,048B is 0.3 % off; x 0.7 = 2126.8 -> "2.13T" ok.
+      // 192 / (0.05 + 0.95/72 = 0.0631944) = 3038.24: the article's 3,048B is 0.3 % off; x 0.7 =
+      // 2126.8 -> "2.13T" ok.
       {"GB200 NVL72", 3038.2418, false, true},
       // 288 / 0.0631944 = 4557.36; x 0.7 = 3190.2 -> "3.19T" ok.
       {"GB300 NVL72", 4557.3626, std::nullopt, true},
@@ -59,7 +61,8 @@ TEST(MemoryFit, EveryPublishedRow) {
       {"16x H200 (two HGX servers)", 1289.1429, false, std::nullopt},
       // 141 / 0.0631944 = 2231.21; x 0.7 = 1561.8 -> not "1.3T" (that needs a 41.7 % reserve).
       {"EP72 over 9 HGX H200 servers", 2231.2088, std::nullopt, false},
-      // 141 / (0.05 + 0.95/144 = 0.0565972) = 2491.29; x 0.7 = 1743.9 -> not "1.6T" (35.8 % reserve).
+      // 141 / (0.05 + 0.95/144 = 0.0565972) = 2491.29; x 0.7 = 1743.9 -> not "1.6T" (35.8 %
+      // reserve).
       {"EP144 over 18 HGX H200 servers", 2491.2883, std::nullopt, false},
   };
   for (const Expected& expected : rows) {
@@ -76,15 +79,20 @@ TEST(MemoryFit, EveryPublishedRow) {
 
 TEST(MemoryFit, ImpliedReservesAndTrunkFractions) {
   const MemoryFitTable t = table();
-  // EP72: 1 - 1300 / 2231.21 = 41.74 %, inside the 40-50 % the article states; EP144: 1 - 1600 / 2491.29 = 35.78 %.
-  EXPECT_NEAR(*evaluate_row(row(t, "EP72 over 9 HGX H200 servers"), 0.3).implied_reserve_fraction, 0.417356, 1e-5);
-  EXPECT_NEAR(*evaluate_row(row(t, "EP144 over 18 HGX H200 servers"), 0.3).implied_reserve_fraction, 0.357762, 1e-5);
+  // EP72: 1 - 1300 / 2231.21 = 41.74 %, inside the 40-50 % the article states; EP144: 1 - 1600 /
+  // 2491.29 = 35.78 %.
+  EXPECT_NEAR(*evaluate_row(row(t, "EP72 over 9 HGX H200 servers"), 0.3).implied_reserve_fraction,
+              0.417356, 1e-5);
+  EXPECT_NEAR(*evaluate_row(row(t, "EP144 over 18 HGX H200 servers"), 0.3).implied_reserve_fraction,
+              0.357762, 1e-5);
   // 8x H200: 1 - 600 / 835.56 = 28.19 %: the 30 % reserve, not 40-50 %.
-  EXPECT_NEAR(*evaluate_row(row(t, "8x H200 (one HGX server)"), 0.3).implied_reserve_fraction, 0.281915, 1e-5);
+  EXPECT_NEAR(*evaluate_row(row(t, "8x H200 (one HGX server)"), 0.3).implied_reserve_fraction,
+              0.281915, 1e-5);
   // 3,048B on 72 x 192 GB needs d = (192/3048 - 1/72) / (1 - 1/72) = 0.049795.
   EXPECT_NEAR(*evaluate_row(row(t, "GB200 NVL72"), 0.3).implied_trunk_fraction, 0.049795, 1e-5);
   // "about 1,400B" on 16 x 141 GB needs d = (141/1400 - 1/16) / (15/16) = 0.040762.
-  EXPECT_NEAR(*evaluate_row(row(t, "16x H200 (two HGX servers)"), 0.3).implied_trunk_fraction, 0.040762, 1e-5);
+  EXPECT_NEAR(*evaluate_row(row(t, "16x H200 (two HGX servers)"), 0.3).implied_trunk_fraction,
+              0.040762, 1e-5);
 }
 
 TEST(MemoryFit, ExtensionsAreMarked) {

@@ -1,11 +1,13 @@
-// Scenario loading: includes and precedence, command-line overrides, memory per GPU, and errors that name
-// file:line: key (the catalogue of bad files in tests/cli/bad/ is also run end to end by e2e.sh).
+// Scenario loading: includes and precedence, command-line overrides, memory per GPU, and errors
+// that name file:line: key (the catalogue of bad files in tests/cli/bad/ is also run end to end by
+// e2e.sh).
+#include "tools/moesim/scenario.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 
 #include "tools/moesim/cli.h"
-#include "tools/moesim/scenario.h"
 #include "topology/config.h"
 
 namespace moesim::cli {
@@ -27,9 +29,9 @@ std::string error_of(const std::string& file, std::vector<ScenarioOverride> over
 TEST(Scenario, IncludesMergeWithTheIncludingFileFirst) {
   const Scenario s = load_scenario(kScenarios + "ep72-h200-9x.yaml");
   EXPECT_EQ(s.name, "EP72 on 9x HGX H200");
-  EXPECT_EQ(s.model.name, "DeepSeek-V3");                // from the included fragment
-  EXPECT_EQ(s.decode.context_tokens, 4096u);             // from the included fragment
-  EXPECT_EQ(s.decode.ep_size, 72u);                      // from the file itself
+  EXPECT_EQ(s.model.name, "DeepSeek-V3");     // from the included fragment
+  EXPECT_EQ(s.decode.context_tokens, 4096u);  // from the included fragment
+  EXPECT_EQ(s.decode.ep_size, 72u);           // from the file itself
   EXPECT_EQ(s.decode.batch_per_gpu, 64u);
   EXPECT_EQ(s.decode.routing, workloads::RoutingKind::GroupLimited);
   EXPECT_EQ(s.fabric->gpu_count(), 72u);
@@ -54,32 +56,46 @@ TEST(Scenario, OverridesTakePrecedence) {
 TEST(Scenario, MemoryPerGpu) {
   const Scenario s = load_scenario(kScenarios + "ep72-h200-9x.yaml");
   const MemoryPerGpu memory = memory_per_gpu(s.model, s.gpu, s.decode, s.memory_reserve_fraction);
-  // KV: 64 requests x 4096 tokens x 70,272 B (61 layers x 576 x 2 B, deepseek_v3.kv_cache_per_token_kb) = 18.42 GB.
+  // KV: 64 requests x 4096 tokens x 70,272 B (61 layers x 576 x 2 B,
+  // deepseek_v3.kv_cache_per_token_kb) = 18.42 GB.
   EXPECT_NEAR(memory.kv_cache_bytes, 64.0 * 4096 * 70272, 1.0);
-  // Weights: the FP8 trunk plus ceil(256 / 72) = 4 expert slots x 58 MoE layers x 3 x 7168 x 2048 B.
+  // Weights: the FP8 trunk plus ceil(256 / 72) = 4 expert slots x 58 MoE layers x 3 x 7168 x 2048
+  // B.
   const double expert_bytes = 58.0 * 4 * 3 * 7168 * 2048;
   EXPECT_NEAR(memory.weight_bytes, s.model.shared_trunk_parameters() + expert_bytes, 1.0);
   EXPECT_DOUBLE_EQ(memory.reserved_bytes, 14.1e9);
   // Largest batch: floor(free bytes at batch 0 / (4096 x 70,272 B per request)).
-  const std::uint32_t largest = largest_batch_per_gpu(s.model, s.gpu, s.decode, s.memory_reserve_fraction);
-  EXPECT_EQ(largest, static_cast<std::uint32_t>(std::floor((141e9 - 14.1e9 - memory.weight_bytes) / (4096.0 * 70272))));
+  const std::uint32_t largest =
+      largest_batch_per_gpu(s.model, s.gpu, s.decode, s.memory_reserve_fraction);
+  EXPECT_EQ(largest, static_cast<std::uint32_t>(
+                         std::floor((141e9 - 14.1e9 - memory.weight_bytes) / (4096.0 * 70272))));
 }
 
 TEST(Scenario, ErrorsNameFileLineAndKey) {
-  EXPECT_EQ(error_of(kBad + "unknown-key.yaml").rfind(kBad + "unknown-key.yaml:5: key 'decode.batch_size': unknown key", 0), 0u);
-  EXPECT_NE(error_of(kBad + "bad-unit.yaml").find("bad-unit.yaml:8: key 'gpu.hbm_bandwidth'"), std::string::npos);
-  EXPECT_NE(error_of(kBad + "missing-key.yaml").find("missing-key.yaml:7: key 'decode.ep_size': missing required key"),
+  EXPECT_EQ(error_of(kBad + "unknown-key.yaml")
+                .rfind(kBad + "unknown-key.yaml:5: key 'decode.batch_size': unknown key", 0),
+            0u);
+  EXPECT_NE(error_of(kBad + "bad-unit.yaml").find("bad-unit.yaml:8: key 'gpu.hbm_bandwidth'"),
             std::string::npos);
-  EXPECT_NE(error_of(kBad + "ep-too-large.yaml").find("ep-too-large.yaml:5: key 'decode.ep_size': EP size 144 exceeds the 72 GPUs"),
+  EXPECT_NE(error_of(kBad + "missing-key.yaml")
+                .find("missing-key.yaml:7: key 'decode.ep_size': missing required key"),
             std::string::npos);
-  EXPECT_NE(error_of(kBad + "does-not-fit.yaml").find("does-not-fit.yaml:7: key 'decode.batch_per_gpu': DeepSeek-V3 does not fit"),
+  EXPECT_NE(error_of(kBad + "ep-too-large.yaml")
+                .find("ep-too-large.yaml:5: key 'decode.ep_size': EP size 144 exceeds the 72 GPUs"),
             std::string::npos);
-  EXPECT_NE(error_of(kBad + "bad-value.yaml").find("bad-value.yaml:4: key 'decode.routing': unknown value 'random'"),
+  EXPECT_NE(error_of(kBad + "does-not-fit.yaml")
+                .find("does-not-fit.yaml:7: key 'decode.batch_per_gpu': DeepSeek-V3 does not fit"),
             std::string::npos);
-  EXPECT_NE(error_of(kBad + "include-cycle.yaml").find("include-cycle.yaml:2: key 'include': "), std::string::npos);
-  EXPECT_NE(error_of(kBad + "missing-include.yaml").find("missing-include.yaml:2: key 'include': cannot open"),
+  EXPECT_NE(error_of(kBad + "bad-value.yaml")
+                .find("bad-value.yaml:4: key 'decode.routing': unknown value 'random'"),
             std::string::npos);
-  EXPECT_NE(error_of(kBad + "no-source.yaml").find("no-source.yaml:1: key 'source': missing required key"),
+  EXPECT_NE(error_of(kBad + "include-cycle.yaml").find("include-cycle.yaml:2: key 'include': "),
+            std::string::npos);
+  EXPECT_NE(error_of(kBad + "missing-include.yaml")
+                .find("missing-include.yaml:2: key 'include': cannot open"),
+            std::string::npos);
+  EXPECT_NE(error_of(kBad + "no-source.yaml")
+                .find("no-source.yaml:1: key 'source': missing required key"),
             std::string::npos);
 }
 

@@ -1,5 +1,6 @@
-// The CLI's simulation path (scenario -> simulate_decode) against bounds derived by hand from the fabric's
-// per-GPU bandwidth. Small layouts (EP16) keep it fast; the claim's EP72 cases use the same code path.
+// The CLI's simulation path (scenario -> simulate_decode) against bounds derived by hand from the
+// fabric's per-GPU bandwidth. Small layouts (EP16) keep it fast; the claim's EP72 cases use the
+// same code path.
 #include <gtest/gtest.h>
 
 #include "tools/moesim/report.h"
@@ -16,16 +17,19 @@ RunResult run(const std::string& file, const std::vector<std::string>& settings)
   return simulate(load_scenario(kScenarios + file, overrides));
 }
 
-// One dispatched copy: 7168 FP8 bytes + 7168 / 128 FP32 scales = 7,392 B; one combined copy: 7168 x 2 = 14,336 B.
+// One dispatched copy: 7168 FP8 bytes + 7168 / 128 FP32 scales = 7,392 B; one combined copy: 7168 x
+// 2 = 14,336 B.
 constexpr double kDispatchCopyBytes = 7168 + 7168 / 128 * 4;
 constexpr double kCombineCopyBytes = 7168 * 2;
 
 TEST(Simulation, Nvl72AllToAllIsBoundByEachGpusNvlinkPort) {
-  // EP16 inside one NVL72 rack, batch 64, uniform routing: each GPU sends 64 x 8 = 512 copies, 15/16 of them to other
-  // GPUs = 480 copies through its own 900 GB/s port (the NVSwitch is non-blocking), and receives as many.
-  //   dispatch >= 480 x 7,392 B / 900 GB/s = 3.943 us + overhead 2.88 us + 2 x 0.225 us latency = 7.272 us
-  //   combine  >= 480 x 14,336 B / 900 GB/s = 7.646 us + 3.33 us = 10.976 us
-  // Routing is random, so the busiest receiver gets more than the mean (binomial, sd ~ sqrt(480) ~ 4.6 %): allow 25 %.
+  // EP16 inside one NVL72 rack, batch 64, uniform routing: each GPU sends 64 x 8 = 512 copies,
+  // 15/16 of them to other GPUs = 480 copies through its own 900 GB/s port (the NVSwitch is
+  // non-blocking), and receives as many.
+  //   dispatch >= 480 x 7,392 B / 900 GB/s = 3.943 us + overhead 2.88 us + 2 x 0.225 us latency
+  //   = 7.272 us combine  >= 480 x 14,336 B / 900 GB/s = 7.646 us + 3.33 us = 10.976 us
+  // Routing is random, so the busiest receiver gets more than the mean (binomial, sd ~ sqrt(480)
+  // ~ 4.6 %): allow 25 %.
   const RunResult r = run("ep72-gb200-nvl72.yaml", {"ep_size=16", "routing=uniform"});
   const double dispatch_floor = 480 * kDispatchCopyBytes / 900e9 * 1e6 + 2.88 + 0.45;
   const double combine_floor = 480 * kCombineCopyBytes / 900e9 * 1e6 + 2.88 + 0.45;
@@ -38,10 +42,11 @@ TEST(Simulation, Nvl72AllToAllIsBoundByEachGpusNvlinkPort) {
 }
 
 TEST(Simulation, HgxAllToAllIsBoundByEachGpusNic) {
-  // EP16 over two HGX H200 servers, batch 64, uniform: half of a GPU's 512 copies go to the other server through its
-  // own 400 Gb/s = 50 GB/s NIC: dispatch >= 256 x 7,392 B / 50 GB/s = 37.85 us + 2.35 us overhead + 0.45 us of
-  // NIC<->leaf latency = 40.65 us. ECMP collisions on the fat tree and random receiver imbalance push it up;
-  // allow up to 2x. Combine carries 14,336 / 7,392 = 1.94x the bytes: >= 73.40 + 2.80 = 76.20 us.
+  // EP16 over two HGX H200 servers, batch 64, uniform: half of a GPU's 512 copies go to the other
+  // server through its own 400 Gb/s = 50 GB/s NIC: dispatch >= 256 x 7,392 B / 50 GB/s = 37.85 us
+  // + 2.35 us overhead + 0.45 us of NIC<->leaf latency = 40.65 us. ECMP collisions on the fat tree
+  // and random receiver imbalance push it up; allow up to 2x. Combine carries 14,336 / 7,392
+  // = 1.94x the bytes: >= 73.40 + 2.80 = 76.20 us.
   const RunResult r = run("ep72-h200-9x.yaml", {"ep_size=16", "routing=uniform"});
   const double dispatch_floor = 256 * kDispatchCopyBytes / 50e9 * 1e6 + 2.35 + 0.45;
   const double combine_floor = 256 * kCombineCopyBytes / 50e9 * 1e6 + 2.35 + 0.45;
@@ -50,13 +55,22 @@ TEST(Simulation, HgxAllToAllIsBoundByEachGpusNic) {
   EXPECT_GE(r.metrics.combine.p50_us, combine_floor);
   EXPECT_LE(r.metrics.combine.p50_us, 2.0 * combine_floor);
   EXPECT_EQ(r.metrics.nodes, 2u);
-  // Dispatch bytes per step: 16 GPUs x 512 copies x 7,392 B x 58 MoE layers (copies to self are not sent: 15/16).
-  EXPECT_NEAR(static_cast<double>(r.metrics.dispatch_bytes), 16 * 512 * 15.0 / 16 * kDispatchCopyBytes * 58,
+  // A message between servers crosses four scale-out links (GPU->NIC, NIC->leaf, leaf->NIC,
+  // NIC->GPU): per step 16 GPUs x 256 remote copies x (7,392 + 14,336) B x 58 MoE layers x 4 =
+  // 20,646,395,904 B (binomial noise < 1 %).
+  EXPECT_NEAR(static_cast<double>(r.metrics.tiers[1].bytes),
+              16.0 * 256 * (kDispatchCopyBytes + kCombineCopyBytes) * 58 * 4,
+              0.01 * 20'646'395'904.0);
+  // Dispatch bytes per step: 16 GPUs x 512 copies x 7,392 B x 58 MoE layers (copies to self are not
+  // sent: 15/16).
+  EXPECT_NEAR(static_cast<double>(r.metrics.dispatch_bytes),
+              16 * 512 * 15.0 / 16 * kDispatchCopyBytes * 58,
               0.05 * 16 * 512 * kDispatchCopyBytes * 58);
 }
 
 TEST(Simulation, IdenticalRunsGiveIdenticalRows) {
-  // Same scenario and seed: the same event trace, so every reported value is equal (sweep rows rely on it).
+  // Same scenario and seed: the same event trace, so every reported value is equal (sweep rows rely
+  // on it).
   const std::vector<ScenarioOverride> overrides{parse_override("ep_size=8")};
   const Scenario scenario = load_scenario(kScenarios + "ep72-gb200-nvl72.yaml", overrides);
   EXPECT_EQ(named_values(scenario, simulate(scenario)), named_values(scenario, simulate(scenario)));

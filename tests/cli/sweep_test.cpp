@@ -1,5 +1,8 @@
-// Sweep machinery with a deterministic stand-in evaluator: cartesian order, output format, resume after a
-// killed run (a real abrupt exit in a death test), torn lines, sharding + merge, and per-point errors.
+// Sweep machinery with a deterministic stand-in evaluator: cartesian order, output format, resume
+// after a killed run (a real abrupt exit in a death test), torn lines, sharding + merge, and
+// per-point errors.
+#include "tools/moesim/sweep.h"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -7,7 +10,6 @@
 #include <filesystem>
 
 #include "tools/moesim/cli.h"
-#include "tools/moesim/sweep.h"
 #include "tools/moesim/text.h"
 #include "topology/config.h"
 
@@ -22,8 +24,10 @@ class ProductEvaluator final : public SweepEvaluator {
   explicit ProductEvaluator(std::size_t exit_after = 0) : exit_after_(exit_after) {}
   std::vector<std::string> columns() const override { return {"product", "label"}; }
   bool is_text(const std::string& column) const override { return column == "label"; }
-  std::vector<std::string> evaluate(const std::vector<SweepAxis>&, const SweepPoint& point) override {
-    if (exit_after_ && calls_ == exit_after_) std::_Exit(9);  // as abrupt as SIGKILL: no flush, no destructors
+  std::vector<std::string> evaluate(const std::vector<SweepAxis>&,
+                                    const SweepPoint& point) override {
+    if (exit_after_ && calls_ == exit_after_)
+      std::_Exit(9);  // as abrupt as SIGKILL: no flush, no destructors
     ++calls_;
     long long product = 1;
     for (const std::string& value : point.values) product *= std::stoll(value);
@@ -49,7 +53,9 @@ class SweepTest : public ::testing::Test {
   void TearDown() override { fs::remove_all(directory_); }
   std::string path(const std::string& name) const { return (directory_ / name).string(); }
 
-  static std::vector<SweepAxis> axes() { return {parse_axis("a=1,2,3"), parse_axis("batch_per_gpu=10,20,30,40")}; }
+  static std::vector<SweepAxis> axes() {
+    return {parse_axis("a=1,2,3"), parse_axis("batch_per_gpu=10,20,30,40")};
+  }
   static SweepOptions options(const std::string& output, std::size_t jobs = 1, Shard shard = {}) {
     SweepOptions o;
     o.output = output;
@@ -76,7 +82,8 @@ TEST_F(SweepTest, AxesShardsAndCartesianOrder) {
   const auto points = cartesian_points(axes());
   ASSERT_EQ(points.size(), 12u);  // 3 x 4
   EXPECT_EQ(points[0].values, (std::vector<std::string>{"1", "10"}));
-  EXPECT_EQ(points[1].values, (std::vector<std::string>{"1", "20"}));  // the last axis varies fastest
+  EXPECT_EQ(points[1].values,
+            (std::vector<std::string>{"1", "20"}));  // the last axis varies fastest
   EXPECT_EQ(points[4].values, (std::vector<std::string>{"2", "10"}));
   EXPECT_EQ(points[11].values, (std::vector<std::string>{"3", "40"}));
 }
@@ -88,7 +95,8 @@ TEST_F(SweepTest, CsvOutputIsSortedAndComplete) {
   EXPECT_EQ(summary.evaluated, 12u);
   EXPECT_FALSE(fs::exists(path("out.csv.partial")));
   const std::string content = read_file(path("out.csv"));
-  EXPECT_TRUE(content.starts_with("point,vary.a,vary.batch_per_gpu,product,label,error\n0,1,10,10,p0,\n1,1,20,20,p1,\n"));
+  EXPECT_TRUE(content.starts_with(
+      "point,vary.a,vary.batch_per_gpu,product,label,error\n0,1,10,10,p0,\n1,1,20,20,p1,\n"));
   EXPECT_TRUE(content.ends_with("11,3,40,120,p11,\n"));
 }
 
@@ -96,8 +104,9 @@ TEST_F(SweepTest, JsonLines) {
   ProductEvaluator evaluator;
   run_sweep(axes(), evaluator, options(path("out.jsonl")));
   const std::string content = read_file(path("out.jsonl"));
-  EXPECT_TRUE(content.starts_with(
-      "{\"point\":0,\"vary.a\":1,\"vary.batch_per_gpu\":10,\"product\":10,\"label\":\"p0\",\"error\":null}\n"));
+  EXPECT_TRUE(
+      content.starts_with("{\"point\":0,\"vary.a\":1,\"vary.batch_per_gpu\":10,\"product\":10,"
+                          "\"label\":\"p0\",\"error\":null}\n"));
 }
 
 TEST_F(SweepTest, PointErrorsAreRecordedAndTheSweepGoesOn) {
@@ -106,7 +115,8 @@ TEST_F(SweepTest, PointErrorsAreRecordedAndTheSweepGoesOn) {
       run_sweep({parse_axis("a=0,1"), parse_axis("b=5")}, evaluator, options(path("out.csv")));
   EXPECT_EQ(summary.failed, 1u);
   EXPECT_EQ(read_file(path("out.csv")),
-            "point,vary.a,vary.b,product,label,error\n0,0,5,,,fake.yaml:3: key 'decode.x': zero\n1,1,5,5,p1,\n");
+            "point,vary.a,vary.b,product,label,error\n0,0,5,,,fake.yaml:3: key 'decode.x': "
+            "zero\n1,1,5,5,p1,\n");
 }
 
 TEST_F(SweepTest, ResumesAfterAKilledRun) {
@@ -142,8 +152,8 @@ TEST_F(SweepTest, ResumesAfterAKilledRun) {
 TEST_F(SweepTest, ResumingADifferentSweepIsAnError) {
   ProductEvaluator evaluator;
   run_sweep(axes(), evaluator, options(path("out.csv")));
-  EXPECT_THROW(run_sweep({parse_axis("a=7,8,9"), parse_axis("batch_per_gpu=10,20,30,40")}, evaluator,
-                         options(path("out.csv"))),
+  EXPECT_THROW(run_sweep({parse_axis("a=7,8,9"), parse_axis("batch_per_gpu=10,20,30,40")},
+                         evaluator, options(path("out.csv"))),
                InputError);
   EXPECT_THROW(run_sweep({parse_axis("x=1")}, evaluator, options(path("out.csv"))), InputError);
 }
@@ -156,10 +166,13 @@ TEST_F(SweepTest, ShardsMergeToTheUnshardedOutput) {
     for (std::size_t shard = 0; shard < 3; ++shard) {
       ProductEvaluator part;
       parts.push_back(path("part" + std::to_string(shard) + extension));
-      const SweepSummary summary = run_sweep(axes(), part, options(parts.back(), 2, Shard{shard, 3}));
+      const SweepSummary summary =
+          run_sweep(axes(), part, options(parts.back(), 2, Shard{shard, 3}));
       EXPECT_EQ(summary.shard_points, 4u);  // 12 points, every third
     }
-    EXPECT_EQ(merge_sweeps(parts, path("merged" + extension), sweep_format("x" + extension, std::nullopt)), 12u);
+    EXPECT_EQ(merge_sweeps(parts, path("merged" + extension),
+                           sweep_format("x" + extension, std::nullopt)),
+              12u);
     EXPECT_EQ(read_file(path("merged" + extension)), read_file(path("whole" + extension)));
   }
 }
@@ -168,8 +181,10 @@ TEST_F(SweepTest, MergeRejectsConflictingRows) {
   write_file_atomically(path("a.csv"), "point,vary.a,x,error\n0,1,5,\n");
   write_file_atomically(path("b.csv"), "point,vary.a,x,error\n0,1,6,\n");
   write_file_atomically(path("c.csv"), "point,vary.b,x,error\n1,1,6,\n");
-  EXPECT_THROW(merge_sweeps({path("a.csv"), path("b.csv")}, path("m.csv"), SweepFormat::Csv), InputError);
-  EXPECT_THROW(merge_sweeps({path("a.csv"), path("c.csv")}, path("m.csv"), SweepFormat::Csv), InputError);
+  EXPECT_THROW(merge_sweeps({path("a.csv"), path("b.csv")}, path("m.csv"), SweepFormat::Csv),
+               InputError);
+  EXPECT_THROW(merge_sweeps({path("a.csv"), path("c.csv")}, path("m.csv"), SweepFormat::Csv),
+               InputError);
   EXPECT_THROW(merge_sweeps({path("missing.csv")}, path("m.csv"), SweepFormat::Csv), InputError);
 }
 

@@ -110,10 +110,13 @@ TEST(CrossCheck, IncastWithStaggeredReleases) {
 TEST(CrossCheck, MessagesBetweenOnePairOnDifferentSpines) {
   const topology::Fabric fabric = hgx_h200_servers(4);
   // 16 messages GPU 9 -> GPU 0 (another server and another rail: through a spine chosen by ECMP on the tag), plus
-  // 8 cross-rail messages from server 2 that share spine links with some of them.
+  // cross-rail messages from the other rail-1 GPUs (17, 25) to server 0, which compete for the same leaf's uplinks
+  // (each 4 NICs x 50 GB/s / 8 spines = 25 GB/s).
   std::vector<topology::Message> messages;
   for (std::uint64_t k = 0; k < 16; ++k) messages.push_back({9, 0, 200'000 + 10'000 * k, sim::Picoseconds{0}, 0});
-  for (std::uint32_t source = 16; source < 24; ++source) messages.push_back({source, 1, 300'000, sim::Picoseconds{0}, 0});
+  for (std::uint32_t source : {17u, 25u})
+    for (std::uint32_t destination = 2; destination < 8; ++destination)
+      messages.push_back({source, destination, 300'000, sim::Picoseconds{0}, 0});
   // The oracle must give each of these its own path (SimGrid holds one route per host pair): check that the pair
   // really uses several paths, so this case exercises that.
   for (std::size_t i = 0; i < messages.size(); ++i) messages[i].tag = i;

@@ -314,8 +314,8 @@ TEST(FlowNetworkVsNaive, RandomMessagesOnATaperedFatTree) {
 }
 
 TEST(FlowNetworkVsNaive, RandomMessagesWithPxnForwarding) {
-  const Fabric fabric = load_fabric(
-      config::ConfigMap::load_string(std::string(kTaperedFabric) + "pxn: true\n", "tapered-pxn.yaml"));
+  const Fabric fabric = load_fabric(config::ConfigMap::load_string(
+      std::string(kTaperedFabric) + "pxn: true\n", "tapered-pxn.yaml"));
   ASSERT_TRUE(fabric.pxn());
   std::mt19937_64 random(9);
   std::uniform_int_distribution<GpuIndex> gpu(0, 11);

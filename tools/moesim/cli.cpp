@@ -117,7 +117,8 @@ ParsedArgs parse_arguments(const CommandSpec& spec, std::span<const std::string>
   if (parsed.positional.size() < spec.min_positional)
     throw UsageError(fmt::format("'{}' needs {} argument(s)", spec.name, spec.min_positional));
   if (parsed.positional.size() > spec.max_positional)
-    throw UsageError(fmt::format("unexpected argument '{}'", parsed.positional[spec.max_positional]));
+    throw UsageError(
+        fmt::format("unexpected argument '{}'", parsed.positional[spec.max_positional]));
   return parsed;
 }
 
@@ -127,8 +128,9 @@ std::string command_help(const CommandSpec& spec) {
   text += "\noptions:\n";
   std::vector<std::pair<std::string, std::string_view>> rows;
   for (const OptionSpec& option : spec.options) {
-    std::string left = option.value_name.empty() ? fmt::format("--{}", option.name)
-                                                 : fmt::format("--{} {}", option.name, option.value_name);
+    std::string left = option.value_name.empty()
+                           ? fmt::format("--{}", option.name)
+                           : fmt::format("--{} {}", option.name, option.value_name);
     rows.emplace_back(std::move(left), option.help);
   }
   rows.emplace_back("-h, --help", "show this help");
@@ -142,20 +144,23 @@ std::string program_help() {
   std::string text =
       "usage: moesim [COMMAND] [ARGS...]\n\n"
       "Discrete-event simulator of Mixture-of-Experts LLM decode on GPU fabrics.\n"
-      "Without a command, moesim reproduces and checks the '260x' claim (same as 'moesim claim').\n\n"
+      "Without a command, moesim reproduces and checks the '260x' claim (same as 'moesim "
+      "claim').\n\n"
       "commands:\n";
   std::size_t width = 0;
   for (const CommandSpec* command : commands()) width = std::max(width, command->name.size());
   for (const CommandSpec* command : commands())
     text += fmt::format("  {:<{}}  {}\n", command->name, width, command->summary);
   text +=
-      "\n'moesim COMMAND --help' describes a command. Exit codes: 0 ok, 1 usage error, 2 bad input or\n"
+      "\n'moesim COMMAND --help' describes a command. Exit codes: 0 ok, 1 usage error, 2 bad input "
+      "or\n"
       "configuration (the message names file:line: key), 3 internal error. Results go to stdout,\n"
       "logs to stderr (MOESIM_LOG=debug|info|warn|error sets the level).\n";
   return text;
 }
 
-int run_program(std::span<const std::string> arguments, std::ostream& out, std::string program_directory) {
+int run_program(std::span<const std::string> arguments, std::ostream& out,
+                std::string program_directory) {
   CommandContext context{out, std::move(program_directory)};
   const CommandSpec* command = find_command("claim");
   std::span<const std::string> rest = arguments;

@@ -1,10 +1,11 @@
 #pragma once
 // The moesim program's command registry and argument conventions.
 //
-// Every subcommand is one `CommandSpec`: its name, a one-line summary, its usage line, its options and
-// a function. `moesim --help` and `moesim COMMAND --help` are generated from these specs, so a command
-// documents itself. To add a command (for example `validate`):
-//   1. define `const CommandSpec validate_command{...}` in its own .cpp (see run.cpp for an example)
+// Every subcommand is one `CommandSpec`: its name, a one-line summary, its usage line, its options
+// and a function. `moesim --help` and `moesim COMMAND --help` are generated from these specs, so a
+// command documents itself. To add a command (for example `validate`):
+//   1. define `const CommandSpec validate_command{...}` in its own .cpp (see run.cpp for an
+//   example)
 //      and add that file to tools/CMakeLists.txt;
 //   2. add one line `MOESIM_COMMAND(validate_command)` to the list in commands.cpp.
 //
@@ -30,8 +31,8 @@ class UsageError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// Bad input that is not a config-file error (a malformed sweep file, an unreadable path): exit code 2.
-// Configuration errors are config::ConfigError, which carry file:line: key.
+// Bad input that is not a config-file error (a malformed sweep file, an unreadable path): exit
+// code 2. Configuration errors are config::ConfigError, which carry file:line: key.
 class InputError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
@@ -59,7 +60,7 @@ class ParsedArgs {
 };
 
 struct CommandContext {
-  std::ostream& out;  // results
+  std::ostream& out;              // results
   std::string program_directory;  // where the moesim binary lives (used to find configs/)
 };
 
@@ -84,6 +85,7 @@ std::string command_help(const CommandSpec& spec);
 std::string program_help();
 
 // The whole program: argv in, exit code out (main() only sets up logging and calls this).
-int run_program(std::span<const std::string> arguments, std::ostream& out, std::string program_directory);
+int run_program(std::span<const std::string> arguments, std::ostream& out,
+                std::string program_directory);
 
 }  // namespace moesim::cli

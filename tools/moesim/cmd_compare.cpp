@@ -1,5 +1,6 @@
-// `moesim compare A.yaml B.yaml` (or one file listing both under `compare:`): two layouts side by side —
-// GPUs, nodes, memory headroom, latency, per-user TPS, tokens/s per GPU, cost per million output tokens and power.
+// `moesim compare A.yaml B.yaml` (or one file listing both under `compare:`): two layouts side by
+// side — GPUs, nodes, memory headroom, latency, per-user TPS, tokens/s per GPU, cost per million
+// output tokens and power.
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -21,13 +22,18 @@ struct Side {
   RunResult result;
 };
 
-// Cost per million output tokens at a $/GPU-hour: a GPU produces tokens_per_second_per_gpu x 3600 tokens an hour.
+// Cost per million output tokens at a $/GPU-hour: a GPU produces tokens_per_second_per_gpu x 3600
+// tokens an hour.
 std::optional<double> usd_per_million_tokens(const Side& side) {
-  if (!side.scenario.cost || side.result.metrics.output_tokens_per_second_per_gpu <= 0) return std::nullopt;
-  return side.scenario.cost->usd_per_gpu_hour / (side.result.metrics.output_tokens_per_second_per_gpu * 3600.0) * 1e6;
+  if (!side.scenario.cost || side.result.metrics.output_tokens_per_second_per_gpu <= 0)
+    return std::nullopt;
+  return side.scenario.cost->usd_per_gpu_hour /
+         (side.result.metrics.output_tokens_per_second_per_gpu * 3600.0) * 1e6;
 }
 
-std::string ratio(double a, double b) { return a > 0 ? fmt::format("{:.2f}x", b / a) : "-"; }
+std::string ratio(double a, double b) {
+  return a > 0 ? fmt::format("{:.2f}x", b / a) : "-";
+}
 
 int run_compare(const ParsedArgs& args, CommandContext& context) {
   std::vector<std::string> files = args.positional;
@@ -37,7 +43,8 @@ int run_compare(const ParsedArgs& args, CommandContext& context) {
     pair.string("source");
     const std::vector<std::string> listed = pair.strings("compare");
     if (listed.size() != 2) pair.fail("compare", "expected a list of two scenario files");
-    files = {resolve_relative(files.front(), listed[0]), resolve_relative(files.front(), listed[1])};
+    files = {resolve_relative(files.front(), listed[0]),
+             resolve_relative(files.front(), listed[1])};
   }
   std::vector<Side> sides;
   for (const std::string& file : files) {
@@ -56,7 +63,8 @@ int run_compare(const ParsedArgs& args, CommandContext& context) {
     table.add_row({std::move(name), std::move(va), std::move(vb), std::move(r)});
   };
   auto numeric = [&](std::string name, double va, double vb, const std::string& format) {
-    row(std::move(name), fmt::format(fmt::runtime(format), va), fmt::format(fmt::runtime(format), vb), ratio(va, vb));
+    row(std::move(name), fmt::format(fmt::runtime(format), va),
+        fmt::format(fmt::runtime(format), vb), ratio(va, vb));
   };
   row("model", a.scenario.model.name, b.scenario.model.name);
   row("GPU", a.scenario.gpu.name, b.scenario.gpu.name);
@@ -64,38 +72,50 @@ int run_compare(const ParsedArgs& args, CommandContext& context) {
   numeric("GPUs (EP size)", a.scenario.decode.ep_size, b.scenario.decode.ep_size, "{:.0f}");
   numeric("nodes (scale-up domains)", ma.nodes, mb.nodes, "{:.0f}");
   numeric("expert slots per GPU", ma.expert_slots_per_gpu, mb.expert_slots_per_gpu, "{:.0f}");
-  numeric("batch per GPU", a.scenario.decode.batch_per_gpu, b.scenario.decode.batch_per_gpu, "{:.0f}");
+  numeric("batch per GPU", a.scenario.decode.batch_per_gpu, b.scenario.decode.batch_per_gpu,
+          "{:.0f}");
   numeric("context tokens", static_cast<double>(a.scenario.decode.context_tokens),
           static_cast<double>(b.scenario.decode.context_tokens), "{:.0f}");
   table.add_rule();
-  numeric("weights per GPU (GB)", ma.weight_bytes_per_gpu / 1e9, mb.weight_bytes_per_gpu / 1e9, "{:.1f}");
-  numeric("KV cache per GPU (GB)", ma.kv_cache_bytes_per_gpu / 1e9, mb.kv_cache_bytes_per_gpu / 1e9, "{:.1f}");
-  numeric("memory headroom per GPU (GB)", memory_headroom_bytes(ma) / 1e9, memory_headroom_bytes(mb) / 1e9, "{:.1f}");
+  numeric("weights per GPU (GB)", ma.weight_bytes_per_gpu / 1e9, mb.weight_bytes_per_gpu / 1e9,
+          "{:.1f}");
+  numeric("KV cache per GPU (GB)", ma.kv_cache_bytes_per_gpu / 1e9, mb.kv_cache_bytes_per_gpu / 1e9,
+          "{:.1f}");
+  numeric("memory headroom per GPU (GB)", memory_headroom_bytes(ma) / 1e9,
+          memory_headroom_bytes(mb) / 1e9, "{:.1f}");
   table.add_rule();
   numeric("dispatch per layer p50 (us)", ma.dispatch.p50_us, mb.dispatch.p50_us, "{:.1f}");
   numeric("combine per layer p50 (us)", ma.combine.p50_us, mb.combine.p50_us, "{:.1f}");
   numeric("TPOT (us)", ma.tpot_us, mb.tpot_us, "{:.0f}");
-  numeric("per-user tokens/s", ma.per_user_tokens_per_second, mb.per_user_tokens_per_second, "{:.1f}");
-  numeric("output tokens/s per GPU", ma.output_tokens_per_second_per_gpu, mb.output_tokens_per_second_per_gpu, "{:.0f}");
-  numeric("output tokens/s, whole EP group", ma.output_tokens_per_second_per_gpu * a.scenario.decode.ep_size,
+  numeric("per-user tokens/s", ma.per_user_tokens_per_second, mb.per_user_tokens_per_second,
+          "{:.1f}");
+  numeric("output tokens/s per GPU", ma.output_tokens_per_second_per_gpu,
+          mb.output_tokens_per_second_per_gpu, "{:.0f}");
+  numeric("output tokens/s, whole EP group",
+          ma.output_tokens_per_second_per_gpu * a.scenario.decode.ep_size,
           mb.output_tokens_per_second_per_gpu * b.scenario.decode.ep_size, "{:.0f}");
   table.add_rule();
   const auto cost_a = usd_per_million_tokens(a);
   const auto cost_b = usd_per_million_tokens(b);
-  row("$ per GPU-hour (assumption)", a.scenario.cost ? fmt::format("{:.2f}", a.scenario.cost->usd_per_gpu_hour) : "-",
+  row("$ per GPU-hour (assumption)",
+      a.scenario.cost ? fmt::format("{:.2f}", a.scenario.cost->usd_per_gpu_hour) : "-",
       b.scenario.cost ? fmt::format("{:.2f}", b.scenario.cost->usd_per_gpu_hour) : "-");
-  row("$ per million output tokens", cost_a ? fmt::format("{:.3f}", *cost_a) : "-", cost_b ? fmt::format("{:.3f}", *cost_b) : "-",
+  row("$ per million output tokens", cost_a ? fmt::format("{:.3f}", *cost_a) : "-",
+      cost_b ? fmt::format("{:.3f}", *cost_b) : "-",
       cost_a && cost_b ? ratio(*cost_a, *cost_b) : "-");
   const double power_a = a.scenario.gpu.power_watts * a.scenario.decode.ep_size;
   const double power_b = b.scenario.gpu.power_watts * b.scenario.decode.ep_size;
   numeric("GPU power, EP group (kW)", power_a / 1e3, power_b / 1e3, "{:.1f}");
-  numeric("output tokens per GPU-joule", ma.output_tokens_per_second_per_gpu / a.scenario.gpu.power_watts,
+  numeric("output tokens per GPU-joule",
+          ma.output_tokens_per_second_per_gpu / a.scenario.gpu.power_watts,
           mb.output_tokens_per_second_per_gpu / b.scenario.gpu.power_watts, "{:.2f}");
   std::ostream& out = context.out;
   out << fmt::format("compare: A = {}  vs  B = {}\n\n", files[0], files[1]);
   out << table.render("  ");
-  out << "\n  Power is the GPUs' rated board power (hardware configs) times the EP size: no CPUs, NICs, switches or\n"
-         "  cooling. Cost = $ per GPU-hour / (tokens/s per GPU x 3600) x 1e6; the $ per GPU-hour is an assumption:\n";
+  out << "\n  Power is the GPUs' rated board power (hardware configs) times the EP size: no CPUs, "
+         "NICs, switches or\n"
+         "  cooling. Cost = $ per GPU-hour / (tokens/s per GPU x 3600) x 1e6; the $ per GPU-hour "
+         "is an assumption:\n";
   for (const Side* side : {&a, &b})
     if (side->scenario.cost)
       out << fmt::format("  - {}: {}\n", side->scenario.name, side->scenario.cost->basis);
@@ -106,7 +126,9 @@ int run_compare(const ParsedArgs& args, CommandContext& context) {
 
 extern const CommandSpec compare_command{
     .name = "compare",
-    .summary = "two layouts side by side: GPUs, nodes, headroom, TPS, tokens/s per GPU, $ per M tokens, power",
+    .summary =
+        "two layouts side by side: GPUs, nodes, headroom, TPS, tokens/s per GPU, $ per M tokens, "
+        "power",
     .usage = "A.yaml B.yaml | PAIR.yaml",
     .description =
         "Simulates two scenarios, or the two listed under `compare:` in one file (e.g.\n"

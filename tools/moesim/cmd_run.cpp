@@ -1,5 +1,5 @@
-// `moesim run SCENARIO`: simulate one scenario and print the summary table, JSON or CSV; optionally a
-// Chrome/Perfetto trace of the GPU compute and communication timeline.
+// `moesim run SCENARIO`: simulate one scenario and print the summary table, JSON or CSV; optionally
+// a Chrome/Perfetto trace of the GPU compute and communication timeline.
 #include <spdlog/spdlog.h>
 
 #include <ostream>
@@ -24,12 +24,14 @@ int run_run(const ParsedArgs& args, CommandContext& context) {
   const std::vector<ScenarioOverride> overrides = overrides_from(args);
   const Scenario scenario = load_scenario(args.positional.front(), overrides);
   const auto trace_file = args.value("trace");
-  spdlog::info("simulating {} ({} GPUs, EP{}, batch {})", scenario.name, scenario.fabric->gpu_count(),
-               scenario.decode.ep_size, scenario.decode.batch_per_gpu);
+  spdlog::info("simulating {} ({} GPUs, EP{}, batch {})", scenario.name,
+               scenario.fabric->gpu_count(), scenario.decode.ep_size,
+               scenario.decode.batch_per_gpu);
   const RunResult result = simulate(scenario, trace_file.has_value());
   if (trace_file) {
     write_file_atomically(*trace_file, render_trace(scenario, result.metrics));
-    spdlog::info("wrote {} timeline spans to {} (open in ui.perfetto.dev)", result.metrics.timeline.size(), *trace_file);
+    spdlog::info("wrote {} timeline spans to {} (open in ui.perfetto.dev)",
+                 result.metrics.timeline.size(), *trace_file);
   }
   if (args.flag("json"))
     context.out << render_json(scenario, result);
@@ -44,12 +46,17 @@ int run_run(const ParsedArgs& args, CommandContext& context) {
 
 extern const CommandSpec run_command{
     .name = "run",
-    .summary = "simulate a scenario: per-layer latencies, TPOT, tokens/s, link utilization, memory per GPU",
+    .summary =
+        "simulate a scenario: per-layer latencies, TPOT, tokens/s, link utilization, memory per "
+        "GPU",
     .usage = "SCENARIO.yaml [--json|--csv] [--trace FILE] [--set KEY=VALUE ...]",
     .description =
-        "A scenario names a model, a GPU, a fabric and the decode layout (docs/scenarios.md). --set overrides one\n"
-        "value, e.g. --set batch_per_gpu=32 (a bare key means decode.KEY) or --set fabric=configs/fabrics/x.yaml.\n"
-        "--trace writes a Chrome trace-event JSON of the GPU compute and communication timeline (ui.perfetto.dev).",
+        "A scenario names a model, a GPU, a fabric and the decode layout (docs/scenarios.md). "
+        "--set overrides one\n"
+        "value, e.g. --set batch_per_gpu=32 (a bare key means decode.KEY) or --set "
+        "fabric=configs/fabrics/x.yaml.\n"
+        "--trace writes a Chrome trace-event JSON of the GPU compute and communication timeline "
+        "(ui.perfetto.dev).",
     .options = {{"json", "", "one JSON object (names carry units: _us, _bytes, _per_second)"},
                 {"csv", "", "a CSV header and one row"},
                 {"trace", "FILE", "write a Chrome/Perfetto trace of the simulated timeline"},

@@ -1,5 +1,6 @@
-// `moesim topo FILE [--dot OUT]`: what a fabric file builds (GPUs, domains, switches, links, per-GPU and
-// aggregate bandwidth per tier, bisection, diameter), and optionally its Graphviz rendering.
+// `moesim topo FILE [--dot OUT]`: what a fabric file builds (GPUs, domains, switches, links,
+// per-GPU and aggregate bandwidth per tier, bisection, diameter), and optionally its Graphviz
+// rendering.
 #include <sstream>
 
 #include "tools/moesim/cli.h"
@@ -26,10 +27,15 @@ int run_topo(const ParsedArgs& args, CommandContext& context) {
 
 extern const CommandSpec topo_command{
     .name = "topo",
-    .summary = "summarize a fabric file (GPUs, domains, links, bandwidth per tier, bisection); --dot for Graphviz",
+    .summary =
+        "summarize a fabric file (GPUs, domains, links, bandwidth per tier, bisection); --dot for "
+        "Graphviz",
     .usage = "FABRIC.yaml [--dot OUT.dot]",
-    .description = "Render the Graphviz file with e.g. 'dot -Tsvg OUT.dot -o fabric.svg' (Graphviz is not a dependency).",
-    .options = {{"dot", "OUT", "also write the fabric as a Graphviz DOT file (written atomically)"}},
+    .description =
+        "Render the Graphviz file with e.g. 'dot -Tsvg OUT.dot -o fabric.svg' (Graphviz is not a "
+        "dependency).",
+    .options = {{"dot", "OUT",
+                 "also write the fabric as a Graphviz DOT file (written atomically)"}},
     .min_positional = 1,
     .max_positional = 1,
     .run = run_topo,

@@ -7,9 +7,10 @@
 
 namespace moesim::cli {
 
-double max_parameters(double memory_bytes_per_gpu, double bytes_per_parameter, double trunk_fraction,
-                      double gpus) {
-  return memory_bytes_per_gpu / (bytes_per_parameter * (trunk_fraction + (1 - trunk_fraction) / gpus));
+double max_parameters(double memory_bytes_per_gpu, double bytes_per_parameter,
+                      double trunk_fraction, double gpus) {
+  return memory_bytes_per_gpu /
+         (bytes_per_parameter * (trunk_fraction + (1 - trunk_fraction) / gpus));
 }
 
 StatedFigure parse_stated_figure(const std::string& text) {
@@ -17,11 +18,14 @@ StatedFigure parse_stated_figure(const std::string& text) {
   char unit = 0;
   for (std::size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
-    if ((c >= '0' && c <= '9') || c == '.') digits += c;
-    else if (c == 'B' || c == 'T') unit = c;
+    if ((c >= '0' && c <= '9') || c == '.')
+      digits += c;
+    else if (c == 'B' || c == 'T')
+      unit = c;
   }
   if (digits.empty() || unit == 0)
-    throw std::invalid_argument("expected a parameter count such as '836B' or '0.6T', got '" + text + "'");
+    throw std::invalid_argument("expected a parameter count such as '836B' or '0.6T', got '" +
+                                text + "'");
   const double scale = unit == 'T' ? 1e12 : 1e9;
   const auto point = digits.find('.');
   const int decimals = point == std::string::npos ? 0 : static_cast<int>(digits.size() - point - 1);
@@ -41,7 +45,8 @@ StatedFigure stated(const config::ConfigMap& map, std::string_view key) {
 }  // namespace
 
 MemoryFitTable load_memory_fit_table(const config::ConfigMap& file) {
-  file.expect_only({"source", "notes", "trunk_fraction", "reserve_fraction", "stated_reserve", "rows"});
+  file.expect_only(
+      {"source", "notes", "trunk_fraction", "reserve_fraction", "stated_reserve", "rows"});
   MemoryFitTable table;
   table.source = file.string("source");
   table.trunk_fraction = file.number("trunk_fraction");
@@ -72,19 +77,23 @@ MemoryFitTable load_memory_fit_table(const config::ConfigMap& file) {
 
 MemoryFitResult evaluate_row(const MemoryFitRow& row, double reserve_fraction) {
   MemoryFitResult result;
-  result.raw_parameters =
-      max_parameters(row.memory_bytes_per_gpu, row.bytes_per_parameter, row.trunk_fraction, row.gpus);
+  result.raw_parameters = max_parameters(row.memory_bytes_per_gpu, row.bytes_per_parameter,
+                                         row.trunk_fraction, row.gpus);
   result.reserved_parameters = (1 - reserve_fraction) * result.raw_parameters;
   if (row.stated_raw) {
-    result.raw_matches = std::fabs(result.raw_parameters - row.stated_raw->parameters) <= row.stated_raw->tolerance;
+    result.raw_matches =
+        std::fabs(result.raw_parameters - row.stated_raw->parameters) <= row.stated_raw->tolerance;
     // Solve M / (b (d + (1 - d) / N)) = P for d: d (1 - 1/N) = M / (b P) - 1/N.
     const double n = row.gpus;
     result.implied_trunk_fraction =
-        (row.memory_bytes_per_gpu / (row.bytes_per_parameter * row.stated_raw->parameters) - 1 / n) / (1 - 1 / n);
+        (row.memory_bytes_per_gpu / (row.bytes_per_parameter * row.stated_raw->parameters) -
+         1 / n) /
+        (1 - 1 / n);
   }
   if (row.stated_reserved) {
     result.reserved_matches =
-        std::fabs(result.reserved_parameters - row.stated_reserved->parameters) <= row.stated_reserved->tolerance;
+        std::fabs(result.reserved_parameters - row.stated_reserved->parameters) <=
+        row.stated_reserved->tolerance;
     result.implied_reserve_fraction = 1 - row.stated_reserved->parameters / result.raw_parameters;
   }
   return result;

@@ -17,28 +17,35 @@ namespace moesim::cli {
 namespace {
 
 std::string parameters(double count) {
-  return count >= 1e12 ? fmt::format("{:.2f}T", count / 1e12) : fmt::format("{}B", with_commas(count / 1e9, 1));
+  return count >= 1e12 ? fmt::format("{:.2f}T", count / 1e12)
+                       : fmt::format("{}B", with_commas(count / 1e9, 1));
 }
 
 }  // namespace
 
-PlannerAnswer answer_planner_question(std::ostream& out, const std::string& scenario_file, const PlannerOptions& options) {
-  // The scenario's own batch is irrelevant here (we look for the largest one); load it at batch 1 so the
-  // memory check only rejects a model whose weights alone do not fit.
-  std::vector<ScenarioOverride> overrides{{"decode.batch_per_gpu", "1"}};
-  if (options.context_tokens) overrides.push_back({"decode.context_tokens", std::to_string(options.context_tokens)});
+PlannerAnswer answer_planner_question(std::ostream& out, const std::string& scenario_file,
+                                      const PlannerOptions& options) {
+  // The scenario's own batch is irrelevant here (we look for the largest one); load it at batch 1
+  // so the memory check only rejects a model whose weights alone do not fit.
+  std::vector<ScenarioOverride> overrides = options.overrides;
+  overrides.push_back({"decode.batch_per_gpu", "1"});
+  if (options.context_tokens)
+    overrides.push_back({"decode.context_tokens", std::to_string(options.context_tokens)});
   Scenario scenario = load_scenario(scenario_file, overrides);
   const workloads::ModelSpec& model = scenario.model;
   const workloads::DecodeConfig& decode = scenario.decode;
 
   PlannerAnswer answer;
   answer.trunk_fraction = model.shared_trunk_fraction();
-  // With trunk and experts stored at different precisions (b_t, b_e) one GPU holds b_t d P + b_e (1 - d) P / N.
+  // With trunk and experts stored at different precisions (b_t, b_e) one GPU holds b_t d P + b_e (1
+  // - d) P / N.
   const double n = decode.ep_size;
   answer.max_parameters_raw =
-      scenario.gpu.hbm_bytes / (model.weight_bytes_per_parameter * answer.trunk_fraction +
-                                model.expert_weight_bytes_per_parameter * (1 - answer.trunk_fraction) / n);
-  answer.max_parameters_reserved = (1 - scenario.memory_reserve_fraction) * answer.max_parameters_raw;
+      scenario.gpu.hbm_bytes /
+      (model.weight_bytes_per_parameter * answer.trunk_fraction +
+       model.expert_weight_bytes_per_parameter * (1 - answer.trunk_fraction) / n);
+  answer.max_parameters_reserved =
+      (1 - scenario.memory_reserve_fraction) * answer.max_parameters_raw;
   const MemoryPerGpu empty = [&] {
     workloads::DecodeConfig none = decode;
     none.batch_per_gpu = 0;
@@ -46,47 +53,59 @@ PlannerAnswer answer_planner_question(std::ostream& out, const std::string& scen
   }();
   answer.weight_bytes_per_gpu = empty.weight_bytes;
   answer.kv_bytes_per_request =
-      static_cast<double>(decode.context_tokens) * model.kv_cache_bytes_per_token() + model.state_bytes_per_request();
-  answer.largest_batch_per_gpu = largest_batch_per_gpu(model, scenario.gpu, decode, scenario.memory_reserve_fraction);
+      static_cast<double>(decode.context_tokens) * model.kv_cache_bytes_per_token() +
+      model.state_bytes_per_request();
+  answer.largest_batch_per_gpu =
+      largest_batch_per_gpu(model, scenario.gpu, decode, scenario.memory_reserve_fraction);
 
-  out << fmt::format("Planner: {} on {} ({}), EP{}\n", model.name, scenario.fabric->name(), scenario.gpu.name,
-                     decode.ep_size);
+  out << fmt::format("Planner: {} on {} ({}), EP{}\n", model.name, scenario.fabric->name(),
+                     scenario.gpu.name, decode.ep_size);
   out << fmt::format(
-      "  trunk fraction d = {:.2f} % ({} of {} parameters: embeddings, attention, routers, shared experts, dense layers, "
+      "  trunk fraction d = {:.2f} % ({} of {} parameters: embeddings, attention, routers, shared "
+      "experts, dense layers, "
       "head)\n",
-      100 * answer.trunk_fraction, parameters(model.shared_trunk_parameters()), parameters(model.total_parameters()));
+      100 * answer.trunk_fraction, parameters(model.shared_trunk_parameters()),
+      parameters(model.total_parameters()));
   out << fmt::format(
-      "  P_max on {} GPUs of {:.0f} GB at this d and the model's precisions: {} raw, {} with {:.0f} % reserved "
+      "  P_max on {} GPUs of {:.0f} GB at this d and the model's precisions: {} raw, {} with "
+      "{:.0f} % reserved "
       "(the model has {})\n",
       decode.ep_size, scenario.gpu.hbm_bytes / 1e9, parameters(answer.max_parameters_raw),
       parameters(answer.max_parameters_reserved), 100 * scenario.memory_reserve_fraction,
       parameters(model.total_parameters()));
   out << fmt::format(
-      "  per GPU: weights {:.1f} GB + reserve {:.1f} GB of {:.0f} GB leaves {:.1f} GB for KV cache; one request at {} "
+      "  per GPU: weights {:.1f} GB + reserve {:.1f} GB of {:.0f} GB leaves {:.1f} GB for KV "
+      "cache; one request at {} "
       "tokens needs {:.1f} MB\n",
-      empty.weight_bytes / 1e9, empty.reserved_bytes / 1e9, empty.capacity_bytes / 1e9, empty.free_bytes() / 1e9,
-      with_commas(static_cast<double>(decode.context_tokens)), answer.kv_bytes_per_request / 1e6);
+      empty.weight_bytes / 1e9, empty.reserved_bytes / 1e9, empty.capacity_bytes / 1e9,
+      empty.free_bytes() / 1e9, with_commas(static_cast<double>(decode.context_tokens)),
+      answer.kv_bytes_per_request / 1e6);
   out << fmt::format("  largest batch per GPU at {} tokens of context: {}\n\n",
-                     with_commas(static_cast<double>(decode.context_tokens)), answer.largest_batch_per_gpu);
+                     with_commas(static_cast<double>(decode.context_tokens)),
+                     answer.largest_batch_per_gpu);
   if (answer.largest_batch_per_gpu == 0) return answer;
 
   // The trade-off: per-user speed falls and throughput per GPU rises with the batch.
   const std::uint32_t largest = answer.largest_batch_per_gpu;
   std::set<std::uint32_t> batches{1, std::max(1u, largest / 4), std::max(1u, largest / 2), largest};
-  Table table({"batch per GPU", "TPOT (us)", "per-user tokens/s", "tokens/s per GPU", "KV cache/GPU", "headroom/GPU"});
+  Table table({"batch per GPU", "TPOT (us)", "per-user tokens/s", "tokens/s per GPU",
+               "KV cache/GPU", "headroom/GPU"});
   for (const std::uint32_t batch : batches) {
     scenario.decode.batch_per_gpu = batch;
     const RunResult result = simulate(scenario);
     const workloads::DecodeMetrics& m = result.metrics;
-    table.add_row({fmt::format("{}{}", batch, batch == largest ? " (largest)" : ""), with_commas(m.tpot_us, 1),
-                   fmt::format("{:.1f}", m.per_user_tokens_per_second), with_commas(m.output_tokens_per_second_per_gpu, 0),
+    table.add_row({fmt::format("{}{}", batch, batch == largest ? " (largest)" : ""),
+                   with_commas(m.tpot_us, 1), fmt::format("{:.1f}", m.per_user_tokens_per_second),
+                   with_commas(m.output_tokens_per_second_per_gpu, 0),
                    fmt::format("{:.1f} GB", m.kv_cache_bytes_per_gpu / 1e9),
                    fmt::format("{:.1f} GB", memory_headroom_bytes(m) / 1e9)});
   }
   out << table.render("  ");
-  out << fmt::format("  (simulated: {} routing, {} dispatch, {} network, compute efficiency {:.2f}; memory reserve {:.0f} %)\n",
-                     to_string(decode.routing), to_string(decode.dispatch_mode), to_string(decode.network),
-                     decode.compute_efficiency, 100 * scenario.memory_reserve_fraction);
+  out << fmt::format(
+      "  (simulated: {} routing, {} dispatch, {} network, compute efficiency {:.2f}; memory "
+      "reserve {:.0f} %)\n",
+      to_string(decode.routing), to_string(decode.dispatch_mode), to_string(decode.network),
+      decode.compute_efficiency, 100 * scenario.memory_reserve_fraction);
   return answer;
 }
 

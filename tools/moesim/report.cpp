@@ -15,11 +15,16 @@ namespace {
 
 constexpr std::string_view kTierNames[] = {"scale_up", "scale_out", "core"};
 
-std::string number(double value) { return exact_number(value); }
-std::string number(std::uint64_t value) { return fmt::format("{}", value); }
+std::string number(double value) {
+  return exact_number(value);
+}
+std::string number(std::uint64_t value) {
+  return fmt::format("{}", value);
+}
 
 // The ordered (name, value) list; `values` == nullptr only asks for the names.
-void visit_values(const Scenario* scenario, const RunResult* result, bool include_host_timing, NamedValues& out) {
+void visit_values(const Scenario* scenario, const RunResult* result, bool include_host_timing,
+                  NamedValues& out) {
   auto put = [&](std::string name, auto value_of) {
     out.emplace_back(std::move(name), scenario ? value_of() : std::string());
   };
@@ -36,21 +41,24 @@ void visit_values(const Scenario* scenario, const RunResult* result, bool includ
   put("routing", [&] { return std::string(to_string(d->routing)); });
   put("dispatch_mode", [&] { return std::string(to_string(d->dispatch_mode)); });
   put("network", [&] { return std::string(to_string(d->network)); });
-  put("two_micro_batch_overlap", [&] { return std::string(d->two_micro_batch_overlap ? "true" : "false"); });
+  put("two_micro_batch_overlap",
+      [&] { return std::string(d->two_micro_batch_overlap ? "true" : "false"); });
   put("mtp_draft_tokens", [&] { return number(std::uint64_t{d->mtp_draft_tokens}); });
   put("steps", [&] { return number(std::uint64_t{d->steps}); });
   put("seed", [&] { return number(d->seed); });
-  const std::pair<std::string_view, const workloads::LatencyStats workloads::DecodeMetrics::*> phases[] = {
-      {"attention", &workloads::DecodeMetrics::attention},
-      {"dispatch", &workloads::DecodeMetrics::dispatch},
-      {"expert", &workloads::DecodeMetrics::expert},
-      {"combine", &workloads::DecodeMetrics::combine}};
+  const std::pair<std::string_view, const workloads::LatencyStats workloads::DecodeMetrics::*>
+      phases[] = {{"attention", &workloads::DecodeMetrics::attention},
+                  {"dispatch", &workloads::DecodeMetrics::dispatch},
+                  {"expert", &workloads::DecodeMetrics::expert},
+                  {"combine", &workloads::DecodeMetrics::combine}};
   for (const auto& [phase, member] : phases) {
     put(fmt::format("{}_mean_us", phase), [&] { return number((m->*member).mean_us); });
     put(fmt::format("{}_p50_us", phase), [&] { return number((m->*member).p50_us); });
     put(fmt::format("{}_p99_us", phase), [&] { return number((m->*member).p99_us); });
     put(fmt::format("{}_max_us", phase), [&] { return number((m->*member).max_us); });
   }
+  put("all_to_all_p50_us",
+      [&] { return number(m->dispatch.p50_us + m->combine.p50_us); });  // dispatch + combine
   put("step_time_us", [&] { return number(m->step_time_us); });
   put("tokens_per_user_per_step", [&] { return number(m->tokens_per_user_per_step); });
   put("tpot_us", [&] { return number(m->tpot_us); });
@@ -60,8 +68,10 @@ void visit_values(const Scenario* scenario, const RunResult* result, bool includ
   put("gpu_busy_fraction", [&] { return number(m->gpu_busy_fraction); });
   for (std::size_t tier = 0; tier < topology::kLinkTierCount; ++tier) {
     put(fmt::format("{}_bytes", kTierNames[tier]), [&] { return number(m->tiers[tier].bytes); });
-    put(fmt::format("{}_utilization", kTierNames[tier]), [&] { return number(m->tiers[tier].utilization); });
-    put(fmt::format("{}_busy_fraction", kTierNames[tier]), [&] { return number(m->tiers[tier].busy_fraction); });
+    put(fmt::format("{}_utilization", kTierNames[tier]),
+        [&] { return number(m->tiers[tier].utilization); });
+    put(fmt::format("{}_busy_fraction", kTierNames[tier]),
+        [&] { return number(m->tiers[tier].busy_fraction); });
   }
   put("dispatch_bytes_per_step", [&] { return number(m->dispatch_bytes); });
   put("combine_bytes_per_step", [&] { return number(m->combine_bytes); });
@@ -75,18 +85,25 @@ void visit_values(const Scenario* scenario, const RunResult* result, bool includ
   put("simulated_events", [&] { return number(m->simulated_events); });
   if (include_host_timing) {
     put("wall_seconds", [&] { return number(result->wall_seconds); });
-    put("events_per_second",
-        [&] { return number(static_cast<double>(m->simulated_events) / std::max(result->wall_seconds, 1e-9)); });
+    put("events_per_second", [&] {
+      return number(static_cast<double>(m->simulated_events) /
+                    std::max(result->wall_seconds, 1e-9));
+    });
   }
 }
 
-std::string us(double value) { return value >= 1000 ? with_commas(value, 1) : fmt::format("{:.2f}", value); }
-std::string gb(double bytes) { return fmt::format("{:.1f} GB", bytes / 1e9); }
+std::string us(double value) {
+  return value >= 1000 ? with_commas(value, 1) : fmt::format("{:.2f}", value);
+}
+std::string gb(double bytes) {
+  return fmt::format("{:.1f} GB", bytes / 1e9);
+}
 
 }  // namespace
 
 double memory_headroom_bytes(const workloads::DecodeMetrics& m) {
-  return m.hbm_bytes_per_gpu - m.weight_bytes_per_gpu - m.kv_cache_bytes_per_gpu - m.activation_bytes_per_gpu;
+  return m.hbm_bytes_per_gpu - m.weight_bytes_per_gpu - m.kv_cache_bytes_per_gpu -
+         m.activation_bytes_per_gpu;
 }
 
 RunResult simulate(const Scenario& scenario, bool record_timeline) {
@@ -95,15 +112,19 @@ RunResult simulate(const Scenario& scenario, bool record_timeline) {
   RunResult result;
   const auto started = std::chrono::steady_clock::now();
   try {
-    result.metrics = workloads::simulate_decode(scenario.model, scenario.gpu, *scenario.fabric, config);
+    result.metrics =
+        workloads::simulate_decode(scenario.model, scenario.gpu, *scenario.fabric, config);
   } catch (const std::invalid_argument& error) {
-    throw config::ConfigError(fmt::format("{}: key 'decode': impossible layout: {}", scenario.ep_size_location, error.what()));
+    throw config::ConfigError(fmt::format("{}: key 'decode': impossible layout: {}",
+                                          scenario.ep_size_location, error.what()));
   }
-  result.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  result.wall_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return result;
 }
 
-NamedValues named_values(const Scenario& scenario, const RunResult& result, bool include_host_timing) {
+NamedValues named_values(const Scenario& scenario, const RunResult& result,
+                         bool include_host_timing) {
   NamedValues values;
   visit_values(&scenario, &result, include_host_timing, values);
   return values;
@@ -118,7 +139,8 @@ std::vector<std::string> value_names() {
 }
 
 bool is_text_value(const std::string& name) {
-  static constexpr std::string_view kText[] = {"scenario", "model", "gpu", "fabric", "routing", "dispatch_mode", "network"};
+  static constexpr std::string_view kText[] = {"scenario", "model",         "gpu",    "fabric",
+                                               "routing",  "dispatch_mode", "network"};
   return std::find(std::begin(kText), std::end(kText), name) != std::end(kText);
 }
 
@@ -126,28 +148,38 @@ std::string render_table(const Scenario& scenario, const RunResult& result) {
   const workloads::DecodeMetrics& m = result.metrics;
   const workloads::DecodeConfig& d = scenario.decode;
   std::string out = fmt::format("scenario  {} ({})\n", scenario.name, scenario.file);
-  out += fmt::format("model     {}: {:.1f}B parameters, {:.1f}B active, trunk fraction d = {:.2f} %  ({})\n",
-                     scenario.model.name, scenario.model.total_parameters() / 1e9,
-                     scenario.model.active_parameters() / 1e9, 100 * scenario.model.shared_trunk_fraction(),
-                     scenario.model_origin);
-  out += fmt::format("gpu       {}: {:.0f} GB HBM at {:.1f} TB/s  ({})\n", scenario.gpu.name, scenario.gpu.hbm_bytes / 1e9,
-                     scenario.gpu.hbm_bandwidth_bytes_per_second / 1e12, scenario.gpu_origin);
-  out += fmt::format("fabric    {}: {} GPUs in {} scale-up domains  ({})\n", scenario.fabric->name(),
-                     scenario.fabric->gpu_count(), scenario.fabric->domain_count(), scenario.fabric_origin);
   out += fmt::format(
-      "decode    EP{} over {} domain(s), batch {} per GPU, context {} tokens, routing {}, dispatch {}, network {}{}{}, "
+      "model     {}: {:.1f}B parameters, {:.1f}B active, trunk fraction d = {:.2f} %  ({})\n",
+      scenario.model.name, scenario.model.total_parameters() / 1e9,
+      scenario.model.active_parameters() / 1e9, 100 * scenario.model.shared_trunk_fraction(),
+      scenario.model_origin);
+  out += fmt::format("gpu       {}: {:.0f} GB HBM at {:.1f} TB/s  ({})\n", scenario.gpu.name,
+                     scenario.gpu.hbm_bytes / 1e9,
+                     scenario.gpu.hbm_bandwidth_bytes_per_second / 1e12, scenario.gpu_origin);
+  out += fmt::format("fabric    {}: {} GPUs in {} scale-up domains  ({})\n",
+                     scenario.fabric->name(), scenario.fabric->gpu_count(),
+                     scenario.fabric->domain_count(), scenario.fabric_origin);
+  out += fmt::format(
+      "decode    EP{} over {} domain(s), batch {} per GPU, context {} tokens, routing {}, dispatch "
+      "{}, network {}{}{}, "
       "{} step(s), seed {}\n\n",
-      d.ep_size, m.nodes, d.batch_per_gpu, with_commas(static_cast<double>(d.context_tokens)), to_string(d.routing),
-      to_string(d.dispatch_mode), to_string(d.network), d.two_micro_batch_overlap ? ", two-micro-batch overlap" : "",
-      d.mtp_draft_tokens ? fmt::format(", MTP {} draft(s) at {:.0f} % acceptance", d.mtp_draft_tokens, 100 * d.mtp_acceptance)
+      d.ep_size, m.nodes, d.batch_per_gpu, with_commas(static_cast<double>(d.context_tokens)),
+      to_string(d.routing), to_string(d.dispatch_mode), to_string(d.network),
+      d.two_micro_batch_overlap ? ", two-micro-batch overlap" : "",
+      d.mtp_draft_tokens ? fmt::format(", MTP {} draft(s) at {:.0f} % acceptance",
+                                       d.mtp_draft_tokens, 100 * d.mtp_acceptance)
                          : std::string(),
       d.steps, d.seed);
 
   Table phases({"per layer (us)", "mean", "p50", "p99", "max"});
   const std::pair<std::string, const workloads::LatencyStats*> rows[] = {
-      {"attention", &m.attention}, {"dispatch", &m.dispatch}, {"expert compute", &m.expert}, {"combine", &m.combine}};
+      {"attention", &m.attention},
+      {"dispatch", &m.dispatch},
+      {"expert compute", &m.expert},
+      {"combine", &m.combine}};
   for (const auto& [name, stats] : rows)
-    phases.add_row({name, us(stats->mean_us), us(stats->p50_us), us(stats->p99_us), us(stats->max_us)});
+    phases.add_row(
+        {name, us(stats->mean_us), us(stats->p50_us), us(stats->p99_us), us(stats->max_us)});
   out += phases.render("  ") + "\n";
 
   Table step({"decode step", "value"});
@@ -158,32 +190,36 @@ std::string render_table(const Scenario& scenario, const RunResult& result) {
   step.add_row({"output tokens/s per GPU", with_commas(m.output_tokens_per_second_per_gpu, 0)});
   step.add_row({"output tokens/s per node", with_commas(m.output_tokens_per_second_per_node, 0)});
   step.add_row({"GPU busy (compute)", fmt::format("{:.1f} %", 100 * m.gpu_busy_fraction)});
-  step.add_row({"dispatch + combine bytes per step",
-                fmt::format("{} + {} MB", with_commas(static_cast<double>(m.dispatch_bytes) / 1e6, 1),
-                            with_commas(static_cast<double>(m.combine_bytes) / 1e6, 1))});
+  step.add_row(
+      {"dispatch + combine bytes per step",
+       fmt::format("{} + {} MB", with_commas(static_cast<double>(m.dispatch_bytes) / 1e6, 1),
+                   with_commas(static_cast<double>(m.combine_bytes) / 1e6, 1))});
   out += step.render("  ") + "\n";
 
   Table tiers({"link tier", "bytes", "utilization", "busy"});
   for (std::size_t tier = 0; tier < topology::kLinkTierCount; ++tier) {
     if (m.tiers[tier].bytes == 0) continue;
-    tiers.add_row({std::string(topology::to_string(static_cast<topology::LinkTier>(tier))),
-                   fmt::format("{} MB", with_commas(static_cast<double>(m.tiers[tier].bytes) / 1e6, 1)),
-                   fmt::format("{:.1f} %", 100 * m.tiers[tier].utilization),
-                   fmt::format("{:.1f} %", 100 * m.tiers[tier].busy_fraction)});
+    tiers.add_row(
+        {std::string(topology::to_string(static_cast<topology::LinkTier>(tier))),
+         fmt::format("{} MB", with_commas(static_cast<double>(m.tiers[tier].bytes) / 1e6, 1)),
+         fmt::format("{:.1f} %", 100 * m.tiers[tier].utilization),
+         fmt::format("{:.1f} %", 100 * m.tiers[tier].busy_fraction)});
   }
   out += tiers.render("  ") + "\n";
 
   Table memory({"memory per GPU", "bytes"});
   memory.add_row({"weights", gb(m.weight_bytes_per_gpu)});
-  memory.add_row({fmt::format("KV cache ({} x {} tokens)", d.batch_per_gpu, d.context_tokens), gb(m.kv_cache_bytes_per_gpu)});
+  memory.add_row({fmt::format("KV cache ({} x {} tokens)", d.batch_per_gpu, d.context_tokens),
+                  gb(m.kv_cache_bytes_per_gpu)});
   memory.add_row({"activations", gb(m.activation_bytes_per_gpu)});
   memory.add_row({"HBM", gb(m.hbm_bytes_per_gpu)});
   memory.add_row({"headroom", gb(memory_headroom_bytes(m))});
   out += memory.render("  ") + "\n";
-  out += fmt::format("simulated {} events, {} messages in {:.3f} s ({} events/s)\n",
-                     with_commas(static_cast<double>(m.simulated_events)), with_commas(static_cast<double>(m.messages)),
-                     result.wall_seconds,
-                     with_commas(static_cast<double>(m.simulated_events) / std::max(result.wall_seconds, 1e-9)));
+  out += fmt::format(
+      "simulated {} events, {} messages in {:.3f} s ({} events/s)\n",
+      with_commas(static_cast<double>(m.simulated_events)),
+      with_commas(static_cast<double>(m.messages)), result.wall_seconds,
+      with_commas(static_cast<double>(m.simulated_events) / std::max(result.wall_seconds, 1e-9)));
   return out;
 }
 
@@ -212,25 +248,37 @@ std::string render_csv(const Scenario& scenario, const RunResult& result) {
 std::string render_trace(const Scenario& scenario, const workloads::DecodeMetrics& metrics) {
   const std::uint32_t gpus = scenario.decode.ep_size;
   std::string out = "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n";
-  out += "{\"ph\":\"M\",\"pid\":1,\"name\":\"process_name\",\"args\":{\"name\":\"GPU compute\"}},\n";
-  out += "{\"ph\":\"M\",\"pid\":2,\"name\":\"process_name\",\"args\":{\"name\":\"GPU communication (dispatch/combine)\"}},\n";
+  out +=
+      "{\"ph\":\"M\",\"pid\":1,\"name\":\"process_name\",\"args\":{\"name\":\"GPU compute\"}},\n";
+  out +=
+      "{\"ph\":\"M\",\"pid\":2,\"name\":\"process_name\",\"args\":{\"name\":\"GPU communication "
+      "(dispatch/combine)\"}},\n";
   for (std::uint32_t gpu = 0; gpu < gpus; ++gpu) {
     const std::string gpu_name = json_escape(scenario.fabric->vertex_name(gpu));
-    out += fmt::format("{{\"ph\":\"M\",\"pid\":1,\"tid\":{},\"name\":\"thread_name\",\"args\":{{\"name\":\"{}\"}}}},\n", gpu, gpu_name);
-    out += fmt::format("{{\"ph\":\"M\",\"pid\":2,\"tid\":{},\"name\":\"thread_name\",\"args\":{{\"name\":\"{} domain {}\"}}}},\n",
-                       gpu, gpu_name, scenario.fabric->domain_of(gpu));
+    out += fmt::format(
+        "{{\"ph\":\"M\",\"pid\":1,\"tid\":{},\"name\":\"thread_name\",\"args\":{{\"name\":\"{}\"}}}"
+        "},\n",
+        gpu, gpu_name);
+    out += fmt::format(
+        "{{\"ph\":\"M\",\"pid\":2,\"tid\":{},\"name\":\"thread_name\",\"args\":{{\"name\":\"{} "
+        "domain {}\"}}}},\n",
+        gpu, gpu_name, scenario.fabric->domain_of(gpu));
   }
   for (const workloads::TimelineSpan& span : metrics.timeline) {
     const bool communication = span.track >= gpus;
     const std::uint32_t gpu = communication ? span.track - gpus : span.track;
     out += fmt::format(
-        "{{\"ph\":\"X\",\"pid\":{},\"tid\":{},\"name\":\"{}\",\"cat\":\"{}\",\"ts\":{:.6f},\"dur\":{:.6f},"
+        "{{\"ph\":\"X\",\"pid\":{},\"tid\":{},\"name\":\"{}\",\"cat\":\"{}\",\"ts\":{:.6f},\"dur\":"
+        "{:.6f},"
         "\"args\":{{\"layer\":{},\"micro_batch\":{}}}}},\n",
-        communication ? 2 : 1, gpu, json_escape(span.name), communication ? "communication" : "compute",
-        span.start.microseconds(), (span.end - span.start).microseconds(), span.layer, span.micro_batch);
+        communication ? 2 : 1, gpu, json_escape(span.name),
+        communication ? "communication" : "compute", span.start.microseconds(),
+        (span.end - span.start).microseconds(), span.layer, span.micro_batch);
   }
-  out += fmt::format("{{\"ph\":\"M\",\"pid\":1,\"name\":\"process_labels\",\"args\":{{\"labels\":\"{}\"}}}}\n]}}\n",
-                     json_escape(scenario.name));
+  out += fmt::format(
+      "{{\"ph\":\"M\",\"pid\":1,\"name\":\"process_labels\",\"args\":{{\"labels\":\"{}\"}}}}\n]}}"
+      "\n",
+      json_escape(scenario.name));
   return out;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
-// Running a scenario and rendering the result: the human summary table, JSON, CSV (one header + one row),
-// the flat list of named values shared by CSV, JSON and sweep rows, and the Chrome/Perfetto trace.
+// Running a scenario and rendering the result: the human summary table, JSON, CSV (one header + one
+// row), the flat list of named values shared by CSV, JSON and sweep rows, and the Chrome/Perfetto
+// trace.
 #include <string>
 #include <utility>
 #include <vector>
@@ -15,15 +16,17 @@ struct RunResult {
   double wall_seconds = 0;  // host time of simulate_decode
 };
 
-// simulate_decode on the scenario; an impossible layout it detects (std::invalid_argument) becomes a
-// config::ConfigError at the scenario's decode.ep_size line.
+// simulate_decode on the scenario; an impossible layout it detects (std::invalid_argument) becomes
+// a config::ConfigError at the scenario's decode.ep_size line.
 RunResult simulate(const Scenario& scenario, bool record_timeline = false);
 
-// Named values of one run, in a fixed order: inputs (scenario, model, ...), then metrics with units in the
-// names ("dispatch_p50_us", "tokens_per_second_per_gpu"). Numbers are written in shortest round-trip form, so
-// a CSV/JSON row is exact and identical for identical runs. Host timing is excluded unless asked for.
+// Named values of one run, in a fixed order: inputs (scenario, model, ...), then metrics with units
+// in the names ("dispatch_p50_us", "tokens_per_second_per_gpu"). Numbers are written in shortest
+// round-trip form, so a CSV/JSON row is exact and identical for identical runs. Host timing is
+// excluded unless asked for.
 using NamedValues = std::vector<std::pair<std::string, std::string>>;
-NamedValues named_values(const Scenario& scenario, const RunResult& result, bool include_host_timing = false);
+NamedValues named_values(const Scenario& scenario, const RunResult& result,
+                         bool include_host_timing = false);
 // The names named_values() produces (for a sweep's CSV header before any point has run).
 std::vector<std::string> value_names();
 // Which named values are strings (quoted in JSON) rather than numbers.
@@ -33,9 +36,10 @@ std::string render_table(const Scenario& scenario, const RunResult& result);
 std::string render_json(const Scenario& scenario, const RunResult& result);
 std::string render_csv(const Scenario& scenario, const RunResult& result);
 
-// Chrome trace-event JSON (opens in ui.perfetto.dev and chrome://tracing): one process "GPU compute" with a
-// thread per GPU, one process "GPU communication" with a thread per GPU, complete events ("ph":"X") per span
-// with the layer and micro-batch as arguments; timestamps in microseconds of simulated time.
+// Chrome trace-event JSON (opens in ui.perfetto.dev and chrome://tracing): one process "GPU
+// compute" with a thread per GPU, one process "GPU communication" with a thread per GPU, complete
+// events ("ph":"X") per span with the layer and micro-batch as arguments; timestamps in
+// microseconds of simulated time.
 std::string render_trace(const Scenario& scenario, const workloads::DecodeMetrics& metrics);
 
 // Per-GPU memory headroom after weights, KV cache and activations (bytes; negative = does not fit).

@@ -21,12 +21,14 @@ using config::ConfigMap;
 constexpr std::string_view kCommandLine = "command line";
 constexpr int kMaxIncludeDepth = 16;
 
-// Layers in increasing precedence: includes (recursively, each below its includer), the file, overrides.
+// Layers in increasing precedence: includes (recursively, each below its includer), the file,
+// overrides.
 using Layers = std::vector<ConfigMap>;
 
 void collect_layers(const std::string& file, Layers& layers, std::vector<std::string>& chain) {
   const ConfigMap map = ConfigMap::load_file(file);
-  map.expect_only({"source", "notes", "name", "include", "model", "gpu", "fabric", "decode", "memory", "cost"});
+  map.expect_only(
+      {"source", "notes", "name", "include", "model", "gpu", "fabric", "decode", "memory", "cost"});
   map.string("source");  // required in every file
   if (map.has("include")) {
     std::vector<std::string> includes;
@@ -37,7 +39,8 @@ void collect_layers(const std::string& file, Layers& layers, std::vector<std::st
     for (const std::string& written : includes) {
       const std::string included = resolve_relative(file, written);
       std::error_code error;
-      if (!fs::is_regular_file(included, error)) map.fail("include", fmt::format("cannot open '{}'", included));
+      if (!fs::is_regular_file(included, error))
+        map.fail("include", fmt::format("cannot open '{}'", included));
       const std::string canonical = fs::weakly_canonical(included).string();
       if (std::find(chain.begin(), chain.end(), canonical) != chain.end())
         map.fail("include", fmt::format("'{}' includes itself (directly or indirectly)", written));
@@ -71,10 +74,12 @@ const ConfigMap* top_level(const Layers& layers, std::string_view key) {
   return nullptr;
 }
 
-// One section (decode, memory, cost) merged key by key: lookups return the highest layer that sets the key.
+// One section (decode, memory, cost) merged key by key: lookups return the highest layer that sets
+// the key.
 class Section {
  public:
-  Section(const Layers& layers, std::string_view name, std::initializer_list<std::string_view> allowed) {
+  Section(const Layers& layers, std::string_view name,
+          std::initializer_list<std::string_view> allowed) {
     for (const ConfigMap& layer : layers) {
       if (!layer.has(name)) continue;
       maps_.push_back(layer.map(name));
@@ -87,7 +92,8 @@ class Section {
       if (map->has(key)) return &*map;
     return nullptr;
   }
-  // The map to read `key` from; if no layer sets it, the highest one (so "missing required key" points there).
+  // The map to read `key` from; if no layer sets it, the highest one (so "missing required key"
+  // points there).
   const ConfigMap& at(std::string_view key) const {
     const ConfigMap* found = find(key);
     return found ? *found : maps_.back();
@@ -102,11 +108,14 @@ std::string location_of(const ConfigMap& map, std::string_view key) {
   return line >= 0 ? fmt::format("{}:{}", map.file(), line + 1) : map.file();
 }
 
-std::string base_file(const ConfigMap& layer) { return layer.file() == kCommandLine ? "" : layer.file(); }
+std::string base_file(const ConfigMap& layer) {
+  return layer.file() == kCommandLine ? "" : layer.file();
+}
 
 // A catalogue reference: a file path (relative to the file that names it) or an inline mapping.
 template <typename Load, typename LoadFile>
-auto load_reference(const Layers& layers, std::string_view key, std::string& origin, Load load, LoadFile load_file) {
+auto load_reference(const Layers& layers, std::string_view key, std::string& origin, Load load,
+                    LoadFile load_file) {
   const ConfigMap* layer = top_level(layers, key);
   if (!layer) layers.back().fail(key, "missing required key (a file path or an inline mapping)");
   if (layer->node()[std::string(key)].IsMap()) {
@@ -142,11 +151,13 @@ Enum choice(const Section& section, std::string_view key, Enum fallback,
   map->fail(key, fmt::format("unknown value '{}' (expected one of: {})", text, names));
 }
 
-double fraction(const Section& section, std::string_view key, double fallback, bool allow_one = true) {
+double fraction(const Section& section, std::string_view key, double fallback,
+                bool allow_one = true) {
   const ConfigMap* map = section.find(key);
   if (!map) return fallback;
   const double value = map->number(key);
-  if (value < 0 || value > 1 || (!allow_one && value == 1)) map->fail(key, "must be a fraction between 0 and 1");
+  if (value < 0 || value > 1 || (!allow_one && value == 1))
+    map->fail(key, "must be a fraction between 0 and 1");
   return value;
 }
 
@@ -161,30 +172,36 @@ workloads::DecodeConfig load_decode(const Section& decode, Scenario& scenario) {
   scenario.batch_location = location_of(decode.at("batch_per_gpu"), "batch_per_gpu");
   config.context_tokens = positive_integer(decode, "context_tokens", 1);
   config.routing = choice(decode, "routing", config.routing,
-                          {{"uniform", RoutingKind::Uniform}, {"zipf", RoutingKind::Zipf},
+                          {{"uniform", RoutingKind::Uniform},
+                           {"zipf", RoutingKind::Zipf},
                            {"group-limited", RoutingKind::GroupLimited}});
   if (const ConfigMap* map = decode.find("zipf_exponent")) {
     config.zipf_exponent = map->number("zipf_exponent");
     if (config.zipf_exponent < 0) map->fail("zipf_exponent", "must be >= 0");
   }
-  if (decode.find("max_groups_per_token")) config.max_groups_per_token = positive_integer(decode, "max_groups_per_token", 0);
-  config.dispatch_mode = choice(decode, "dispatch_mode", config.dispatch_mode,
-                                {{"direct", DispatchMode::Direct}, {"node-dedup", DispatchMode::NodeDedup}});
+  if (decode.find("max_groups_per_token"))
+    config.max_groups_per_token = positive_integer(decode, "max_groups_per_token", 0);
+  config.dispatch_mode =
+      choice(decode, "dispatch_mode", config.dispatch_mode,
+             {{"direct", DispatchMode::Direct}, {"node-dedup", DispatchMode::NodeDedup}});
   if (const ConfigMap* map = decode.find("dispatch_bytes_per_element")) {
     config.dispatch_bytes_per_element = map->number("dispatch_bytes_per_element");
-    if (config.dispatch_bytes_per_element <= 0) map->fail("dispatch_bytes_per_element", "must be positive");
+    if (config.dispatch_bytes_per_element <= 0)
+      map->fail("dispatch_bytes_per_element", "must be positive");
   }
   if (const ConfigMap* map = decode.find("dispatch_scale_factors"))
     config.dispatch_scale_factors = map->boolean("dispatch_scale_factors");
   if (const ConfigMap* map = decode.find("combine_bytes_per_element")) {
     config.combine_bytes_per_element = map->number("combine_bytes_per_element");
-    if (config.combine_bytes_per_element <= 0) map->fail("combine_bytes_per_element", "must be positive");
+    if (config.combine_bytes_per_element <= 0)
+      map->fail("combine_bytes_per_element", "must be positive");
   }
   if (decode.find("redundant_slots_per_gpu"))
     config.redundant_slots_per_gpu = positive_integer(decode, "redundant_slots_per_gpu", 0);
   if (const ConfigMap* map = decode.find("two_micro_batch_overlap"))
     config.two_micro_batch_overlap = map->boolean("two_micro_batch_overlap");
-  if (decode.find("mtp_draft_tokens")) config.mtp_draft_tokens = positive_integer(decode, "mtp_draft_tokens", 0);
+  if (decode.find("mtp_draft_tokens"))
+    config.mtp_draft_tokens = positive_integer(decode, "mtp_draft_tokens", 0);
   config.mtp_acceptance = fraction(decode, "mtp_acceptance", config.mtp_acceptance);
   if (const ConfigMap* map = decode.find("compute_efficiency")) {
     config.compute_efficiency = map->number("compute_efficiency");
@@ -202,29 +219,38 @@ workloads::DecodeConfig load_decode(const Section& decode, Scenario& scenario) {
   return config;
 }
 
-std::string gigabytes(double bytes) { return fmt::format("{:.1f} GB", bytes / 1e9); }
+std::string gigabytes(double bytes) {
+  return fmt::format("{:.1f} GB", bytes / 1e9);
+}
 
 void validate_layout(const Scenario& scenario, const Section& decode) {
   const workloads::DecodeConfig& config = scenario.decode;
   const ConfigMap& ep_map = decode.at("ep_size");
   if (config.ep_size > scenario.fabric->gpu_count())
-    ep_map.fail("ep_size", fmt::format("EP size {} exceeds the {} GPUs of fabric '{}' ({})", config.ep_size,
-                                       scenario.fabric->gpu_count(), scenario.fabric->name(), scenario.fabric_origin));
+    ep_map.fail("ep_size", fmt::format("EP size {} exceeds the {} GPUs of fabric '{}' ({})",
+                                       config.ep_size, scenario.fabric->gpu_count(),
+                                       scenario.fabric->name(), scenario.fabric_origin));
   if (config.ep_size > scenario.model.routed_experts() && config.redundant_slots_per_gpu == 0)
-    ep_map.fail("ep_size", fmt::format("EP size {} exceeds the {} routed experts of {}: some GPUs would hold only "
-                                       "replicas; set decode.redundant_slots_per_gpu explicitly if that is intended",
-                                       config.ep_size, scenario.model.routed_experts(), scenario.model.name));
-  const MemoryPerGpu memory = memory_per_gpu(scenario.model, scenario.gpu, config, scenario.memory_reserve_fraction);
+    ep_map.fail(
+        "ep_size",
+        fmt::format("EP size {} exceeds the {} routed experts of {}: some GPUs would hold only "
+                    "replicas; set decode.redundant_slots_per_gpu explicitly if that is intended",
+                    config.ep_size, scenario.model.routed_experts(), scenario.model.name));
+  const MemoryPerGpu memory =
+      memory_per_gpu(scenario.model, scenario.gpu, config, scenario.memory_reserve_fraction);
   if (memory.free_bytes() < 0) {
     const ConfigMap& batch_map = decode.at("batch_per_gpu");
-    batch_map.fail("batch_per_gpu",
-                   fmt::format("{} does not fit in one {} ({} HBM): weights {} + KV cache {} ({} requests x {} tokens) + "
-                               "reserve {} = {} (largest batch that fits: {})",
-                               scenario.model.name, scenario.gpu.name, gigabytes(memory.capacity_bytes),
-                               gigabytes(memory.weight_bytes), gigabytes(memory.kv_cache_bytes), config.batch_per_gpu,
-                               config.context_tokens, gigabytes(memory.reserved_bytes),
-                               gigabytes(memory.capacity_bytes - memory.free_bytes()),
-                               largest_batch_per_gpu(scenario.model, scenario.gpu, config, scenario.memory_reserve_fraction)));
+    batch_map.fail(
+        "batch_per_gpu",
+        fmt::format("{} does not fit in one {} ({} HBM): weights {} + KV cache {} ({} requests x "
+                    "{} tokens) + "
+                    "reserve {} = {} (largest batch that fits: {})",
+                    scenario.model.name, scenario.gpu.name, gigabytes(memory.capacity_bytes),
+                    gigabytes(memory.weight_bytes), gigabytes(memory.kv_cache_bytes),
+                    config.batch_per_gpu, config.context_tokens, gigabytes(memory.reserved_bytes),
+                    gigabytes(memory.capacity_bytes - memory.free_bytes()),
+                    largest_batch_per_gpu(scenario.model, scenario.gpu, config,
+                                          scenario.memory_reserve_fraction)));
   }
 }
 
@@ -236,9 +262,11 @@ ScenarioOverride parse_override(const std::string& text) {
     throw UsageError(fmt::format("expected KEY=VALUE, got '{}'", text));
   std::string key = text.substr(0, equals);
   static constexpr std::string_view kTopLevel[] = {"name", "model", "gpu", "fabric"};
-  if (key.find('.') == std::string::npos && std::find(std::begin(kTopLevel), std::end(kTopLevel), key) == std::end(kTopLevel))
+  if (key.find('.') == std::string::npos &&
+      std::find(std::begin(kTopLevel), std::end(kTopLevel), key) == std::end(kTopLevel))
     key = fmt::format("decode.{}", key);
-  if (std::count(key.begin(), key.end(), '.') > 1) throw UsageError(fmt::format("key '{}' is nested too deeply", key));
+  if (std::count(key.begin(), key.end(), '.') > 1)
+    throw UsageError(fmt::format("key '{}' is nested too deeply", key));
   return {key, text.substr(equals + 1)};
 }
 
@@ -253,23 +281,28 @@ Scenario load_scenario(const std::string& file, std::span<const ScenarioOverride
   scenario.source = top_level(layers, "source")->string("source");
   const ConfigMap* named = top_level(layers, "name");
   scenario.name = named ? named->string("name") : fs::path(file).stem().string();
-  scenario.model = load_reference(layers, "model", scenario.model_origin, workloads::load_model, workloads::load_model_file);
-  scenario.gpu = load_reference(layers, "gpu", scenario.gpu_origin, workloads::load_gpu, workloads::load_gpu_file);
+  scenario.model = load_reference(layers, "model", scenario.model_origin, workloads::load_model,
+                                  workloads::load_model_file);
+  scenario.gpu = load_reference(layers, "gpu", scenario.gpu_origin, workloads::load_gpu,
+                                workloads::load_gpu_file);
   scenario.fabric = std::make_shared<const topology::Fabric>(load_reference(
       layers, "fabric", scenario.fabric_origin, topology::load_fabric, topology::load_fabric_file));
 
   const Section decode(layers, "decode",
-                       {"ep_size", "batch_per_gpu", "context_tokens", "routing", "zipf_exponent", "max_groups_per_token",
-                        "dispatch_mode", "dispatch_bytes_per_element", "dispatch_scale_factors",
-                        "combine_bytes_per_element", "redundant_slots_per_gpu", "two_micro_batch_overlap",
-                        "mtp_draft_tokens", "mtp_acceptance", "compute_efficiency", "network", "steps", "seed"});
+                       {"ep_size", "batch_per_gpu", "context_tokens", "routing", "zipf_exponent",
+                        "max_groups_per_token", "dispatch_mode", "dispatch_bytes_per_element",
+                        "dispatch_scale_factors", "combine_bytes_per_element",
+                        "redundant_slots_per_gpu", "two_micro_batch_overlap", "mtp_draft_tokens",
+                        "mtp_acceptance", "compute_efficiency", "network", "steps", "seed"});
   if (!decode.present()) layers.back().fail("decode", "missing required key");
   scenario.decode = load_decode(decode, scenario);
 
   const Section memory(layers, "memory", {"reserve_fraction", "basis"});
-  if (!memory.present()) layers.back().fail("memory", "missing required key (memory.reserve_fraction)");
+  if (!memory.present())
+    layers.back().fail("memory", "missing required key (memory.reserve_fraction)");
   scenario.memory_reserve_fraction = fraction(memory, "reserve_fraction", 0, false);
-  if (!memory.find("reserve_fraction")) memory.at("reserve_fraction").fail("reserve_fraction", "missing required key");
+  if (!memory.find("reserve_fraction"))
+    memory.at("reserve_fraction").fail("reserve_fraction", "missing required key");
 
   const Section cost(layers, "cost", {"usd_per_gpu_hour", "basis"});
   if (cost.present()) {
@@ -289,31 +322,38 @@ MemoryPerGpu memory_per_gpu(const workloads::ModelSpec& model, const workloads::
   MemoryPerGpu memory;
   const double experts = model.routed_experts();
   const double slots = std::ceil(experts / decode.ep_size) + decode.redundant_slots_per_gpu;
-  memory.weight_bytes = model.shared_trunk_parameters() * model.weight_bytes_per_parameter +
-                        model.routed_expert_parameters() / experts * slots * model.expert_weight_bytes_per_parameter;
+  memory.weight_bytes =
+      model.shared_trunk_parameters() * model.weight_bytes_per_parameter +
+      model.routed_expert_parameters() / experts * slots * model.expert_weight_bytes_per_parameter;
   memory.kv_cache_bytes =
       static_cast<double>(decode.batch_per_gpu) *
-      (static_cast<double>(decode.context_tokens) * model.kv_cache_bytes_per_token() + model.state_bytes_per_request());
+      (static_cast<double>(decode.context_tokens) * model.kv_cache_bytes_per_token() +
+       model.state_bytes_per_request());
   memory.capacity_bytes = gpu.hbm_bytes;
   memory.reserved_bytes = reserve_fraction * gpu.hbm_bytes;
   return memory;
 }
 
-std::uint32_t largest_batch_per_gpu(const workloads::ModelSpec& model, const workloads::GpuSpec& gpu,
-                                    workloads::DecodeConfig decode, double reserve_fraction) {
+std::uint32_t largest_batch_per_gpu(const workloads::ModelSpec& model,
+                                    const workloads::GpuSpec& gpu, workloads::DecodeConfig decode,
+                                    double reserve_fraction) {
   decode.batch_per_gpu = 0;
   const MemoryPerGpu empty = memory_per_gpu(model, gpu, decode, reserve_fraction);
   const double per_request =
-      static_cast<double>(decode.context_tokens) * model.kv_cache_bytes_per_token() + model.state_bytes_per_request();
+      static_cast<double>(decode.context_tokens) * model.kv_cache_bytes_per_token() +
+      model.state_bytes_per_request();
   if (empty.free_bytes() <= 0 || per_request <= 0) return 0;
   return static_cast<std::uint32_t>(std::min(std::floor(empty.free_bytes() / per_request), 1e9));
 }
 
 std::string_view to_string(workloads::RoutingKind kind) {
   switch (kind) {
-    case workloads::RoutingKind::Uniform: return "uniform";
-    case workloads::RoutingKind::Zipf: return "zipf";
-    case workloads::RoutingKind::GroupLimited: return "group-limited";
+    case workloads::RoutingKind::Uniform:
+      return "uniform";
+    case workloads::RoutingKind::Zipf:
+      return "zipf";
+    case workloads::RoutingKind::GroupLimited:
+      return "group-limited";
   }
   return "?";
 }

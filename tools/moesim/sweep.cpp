@@ -65,7 +65,8 @@ Shard parse_shard(const std::string& text) {
       std::size_t used_index = 0, used_count = 0;
       const unsigned long index = std::stoul(text.substr(0, slash), &used_index);
       const unsigned long count = std::stoul(text.substr(slash + 1), &used_count);
-      if (used_index == slash && used_count == text.size() - slash - 1 && count >= 1 && index < count)
+      if (used_index == slash && used_count == text.size() - slash - 1 && count >= 1 &&
+          index < count)
         return {index, count};
     }
   } catch (const std::exception&) {
@@ -82,17 +83,25 @@ SweepFormat sweep_format(const std::string& output, const std::optional<std::str
   const std::string extension = fs::path(output).extension().string();
   if (extension == ".csv") return SweepFormat::Csv;
   if (extension == ".jsonl" || extension == ".json") return SweepFormat::JsonLines;
-  throw UsageError(fmt::format("cannot tell the format of '{}' from its extension: use .csv or .jsonl, or --format", output));
+  throw UsageError(fmt::format(
+      "cannot tell the format of '{}' from its extension: use .csv or .jsonl, or --format",
+      output));
 }
 
-ScenarioEvaluator::ScenarioEvaluator(std::string scenario_file, std::vector<ScenarioOverride> base_overrides)
+ScenarioEvaluator::ScenarioEvaluator(std::string scenario_file,
+                                     std::vector<ScenarioOverride> base_overrides)
     : scenario_file_(std::move(scenario_file)), base_overrides_(std::move(base_overrides)) {}
 
-std::vector<std::string> ScenarioEvaluator::columns() const { return value_names(); }
+std::vector<std::string> ScenarioEvaluator::columns() const {
+  return value_names();
+}
 
-bool ScenarioEvaluator::is_text(const std::string& column) const { return is_text_value(column); }
+bool ScenarioEvaluator::is_text(const std::string& column) const {
+  return is_text_value(column);
+}
 
-std::vector<std::string> ScenarioEvaluator::evaluate(const std::vector<SweepAxis>& axes, const SweepPoint& point) {
+std::vector<std::string> ScenarioEvaluator::evaluate(const std::vector<SweepAxis>& axes,
+                                                     const SweepPoint& point) {
   std::vector<ScenarioOverride> overrides = base_overrides_;
   for (std::size_t a = 0; a < axes.size(); ++a) {
     ScenarioOverride override = parse_override(fmt::format("{}={}", axes[a].key, point.values[a]));
@@ -119,7 +128,8 @@ bool looks_numeric(const std::string& text) {
 }
 
 std::string json_value(const std::string& text, bool is_text) {
-  if (is_text || (!text.empty() && !looks_numeric(text))) return fmt::format("\"{}\"", json_escape(text));
+  if (is_text || (!text.empty() && !looks_numeric(text)))
+    return fmt::format("\"{}\"", json_escape(text));
   return text.empty() ? "null" : text;
 }
 
@@ -131,32 +141,43 @@ struct Layout {
 
   std::string header() const {
     std::string line = "point";
-    for (const SweepAxis& axis : axes) line += fmt::format(",{}", csv_field(fmt::format("vary.{}", axis.key)));
+    for (const SweepAxis& axis : axes)
+      line += fmt::format(",{}", csv_field(fmt::format("vary.{}", axis.key)));
     for (const std::string& column : columns) line += fmt::format(",{}", csv_field(column));
     return line + ",error";
   }
-  // The start of a point's row: its index and axis values. Used to recognise (and check) resumed rows.
+  // The start of a point's row: its index and axis values. Used to recognise (and check) resumed
+  // rows.
   std::string prefix(const SweepPoint& point) const {
-    std::string line = format == SweepFormat::Csv ? fmt::format("{}", point.index) : fmt::format("{{\"point\":{}", point.index);
+    std::string line = format == SweepFormat::Csv ? fmt::format("{}", point.index)
+                                                  : fmt::format("{{\"point\":{}", point.index);
     for (std::size_t a = 0; a < axes.size(); ++a)
-      line += format == SweepFormat::Csv
-                  ? fmt::format(",{}", csv_field(point.values[a]))
-                  : fmt::format(",\"vary.{}\":{}", json_escape(axes[a].key), json_value(point.values[a], false));
+      line += format == SweepFormat::Csv ? fmt::format(",{}", csv_field(point.values[a]))
+                                         : fmt::format(",\"vary.{}\":{}", json_escape(axes[a].key),
+                                                       json_value(point.values[a], false));
     return line + ",";
   }
-  std::string row(const SweepPoint& point, const std::vector<std::string>& values, const std::string& error) const {
+  std::string row(const SweepPoint& point, const std::vector<std::string>& values,
+                  const std::string& error) const {
     std::string line = prefix(point);
     for (std::size_t c = 0; c < columns.size(); ++c) {
       const std::string value = c < values.size() ? values[c] : std::string();
-      line += format == SweepFormat::Csv
-                  ? csv_field(value) + ","
-                  : fmt::format("\"{}\":{},", json_escape(columns[c]), json_value(value, evaluator->is_text(columns[c]) && !value.empty()));
+      line +=
+          format == SweepFormat::Csv
+              ? csv_field(value) + ","
+              : fmt::format("\"{}\":{},", json_escape(columns[c]),
+                            json_value(value, evaluator->is_text(columns[c]) && !value.empty()));
     }
-    return line + (format == SweepFormat::Csv ? csv_field(error) : fmt::format("\"error\":{}}}", error.empty() ? "null" : fmt::format("\"{}\"", json_escape(error))));
+    return line +
+           (format == SweepFormat::Csv
+                ? csv_field(error)
+                : fmt::format("\"error\":{}}}",
+                              error.empty() ? "null" : fmt::format("\"{}\"", json_escape(error))));
   }
 };
 
-// The complete lines of a file (a torn last line, without its newline, is dropped). Missing file: empty.
+// The complete lines of a file (a torn last line, without its newline, is dropped). Missing file:
+// empty.
 std::vector<std::string> complete_lines(const std::string& path, bool& torn) {
   torn = false;
   std::error_code error;
@@ -185,30 +206,34 @@ std::optional<std::size_t> row_point(const std::string& line, SweepFormat format
     text.remove_prefix(kStart.size());
   }
   std::size_t index = 0, digits = 0;
-  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') index = index * 10 + (text[digits++] - '0');
+  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9')
+    index = index * 10 + (text[digits++] - '0');
   if (digits == 0 || digits >= text.size() || text[digits] != ',') return std::nullopt;
   return index;
 }
 
 // Rows already present in `path` (OUT or OUT.partial), checked against the layout; adds to `rows`.
-void read_existing(const std::string& path, const Layout& layout, const std::vector<SweepPoint>& points,
-                   std::map<std::size_t, std::string>& rows, bool& torn) {
+void read_existing(const std::string& path, const Layout& layout,
+                   const std::vector<SweepPoint>& points, std::map<std::size_t, std::string>& rows,
+                   bool& torn) {
   std::vector<std::string> lines = complete_lines(path, torn);
   if (lines.empty()) return;
   std::size_t first = 0;
   if (layout.format == SweepFormat::Csv) {
     if (lines.front() != layout.header())
-      throw InputError(fmt::format("{}: its columns differ from this sweep's (different --vary keys or moesim version); "
-                                   "remove it or choose another --out",
-                                   path));
+      throw InputError(fmt::format(
+          "{}: its columns differ from this sweep's (different --vary keys or moesim version); "
+          "remove it or choose another --out",
+          path));
     first = 1;
   }
   for (std::size_t i = first; i < lines.size(); ++i) {
     const auto point = row_point(lines[i], layout.format);
     if (!point || *point >= points.size() || !lines[i].starts_with(layout.prefix(points[*point])))
-      throw InputError(fmt::format("{}:{}: row does not belong to this sweep (different --vary values?); remove the file "
-                                   "or choose another --out",
-                                   path, i + 1));
+      throw InputError(fmt::format(
+          "{}:{}: row does not belong to this sweep (different --vary values?); remove the file "
+          "or choose another --out",
+          path, i + 1));
     rows.emplace(*point, lines[i]);
   }
 }
@@ -216,7 +241,10 @@ void read_existing(const std::string& path, const Layout& layout, const std::vec
 class Progress {
  public:
   Progress(std::size_t total, std::size_t done, bool enabled)
-      : total_(total), done_(done), enabled_(enabled), terminal_(::isatty(2) == 1),
+      : total_(total),
+        done_(done),
+        enabled_(enabled),
+        terminal_(::isatty(2) == 1),
         started_(std::chrono::steady_clock::now()) {
     draw();
   }
@@ -231,7 +259,8 @@ class Progress {
  private:
   void draw() {
     if (!enabled_ || total_ == 0) return;
-    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+    const double elapsed =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
     const double fraction = static_cast<double>(done_) / static_cast<double>(total_);
     if (terminal_) {
       constexpr int kWidth = 30;
@@ -264,30 +293,36 @@ std::string join_rows(const std::string& header, const std::map<std::size_t, std
 
 }  // namespace
 
-SweepSummary run_sweep(const std::vector<SweepAxis>& axes, SweepEvaluator& evaluator, const SweepOptions& options) {
+SweepSummary run_sweep(const std::vector<SweepAxis>& axes, SweepEvaluator& evaluator,
+                       const SweepOptions& options) {
   if (axes.empty()) throw UsageError("a sweep needs at least one --vary KEY=V1,V2,...");
   const Layout layout{options.format, axes, evaluator.columns(), &evaluator};
   const std::vector<SweepPoint> points = cartesian_points(axes);
   const std::string partial = options.output + ".partial";
   SweepSummary summary;
   summary.points = points.size();
-  for (const SweepPoint& point : points) summary.shard_points += options.shard.contains(point.index);
+  for (const SweepPoint& point : points)
+    summary.shard_points += options.shard.contains(point.index);
 
   std::map<std::size_t, std::string> rows;
   bool torn = false;
   read_existing(options.output, layout, points, rows, torn);
   read_existing(partial, layout, points, rows, torn);
-  if (torn) spdlog::warn("{}: discarding a torn last line (the previous run was interrupted while writing)", partial);
+  if (torn)
+    spdlog::warn("{}: discarding a torn last line (the previous run was interrupted while writing)",
+                 partial);
   std::erase_if(rows, [&](const auto& row) { return !options.shard.contains(row.first); });
   summary.resumed = rows.size();
-  if (summary.resumed) spdlog::info("resuming: {} of {} points already done", summary.resumed, summary.shard_points);
+  if (summary.resumed)
+    spdlog::info("resuming: {} of {} points already done", summary.resumed, summary.shard_points);
 
   std::vector<const SweepPoint*> todo;
   for (const SweepPoint& point : points)
     if (options.shard.contains(point.index) && !rows.contains(point.index)) todo.push_back(&point);
 
   // Rewrite .partial with exactly the valid rows (drops a torn line), then append as points finish.
-  const std::string csv_header = options.format == SweepFormat::Csv ? layout.header() : std::string();
+  const std::string csv_header =
+      options.format == SweepFormat::Csv ? layout.header() : std::string();
   write_file_atomically(partial, join_rows(csv_header, rows));
   std::FILE* file = std::fopen(partial.c_str(), "ab");
   if (!file) throw InputError(fmt::format("{}: cannot open for appending", partial));
@@ -331,7 +366,8 @@ SweepSummary run_sweep(const std::vector<SweepAxis>& axes, SweepEvaluator& evalu
       progress.advance();
     }
   };
-  const std::size_t jobs = std::max<std::size_t>(1, std::min(options.jobs, std::max<std::size_t>(todo.size(), 1)));
+  const std::size_t jobs =
+      std::max<std::size_t>(1, std::min(options.jobs, std::max<std::size_t>(todo.size(), 1)));
   std::vector<std::thread> threads;
   for (std::size_t j = 1; j < jobs; ++j) threads.emplace_back(worker);
   worker();
@@ -347,7 +383,8 @@ SweepSummary run_sweep(const std::vector<SweepAxis>& axes, SweepEvaluator& evalu
   return summary;
 }
 
-std::size_t merge_sweeps(const std::vector<std::string>& inputs, const std::string& output, SweepFormat format) {
+std::size_t merge_sweeps(const std::vector<std::string>& inputs, const std::string& output,
+                         SweepFormat format) {
   if (inputs.empty()) throw UsageError("merge needs at least one input file");
   std::string header;
   std::map<std::size_t, std::string> rows;
@@ -368,11 +405,13 @@ std::size_t merge_sweeps(const std::vector<std::string>& inputs, const std::stri
       if (!point) throw InputError(fmt::format("{}:{}: not a sweep row", input, i + 1));
       const auto [existing, inserted] = rows.emplace(*point, lines[i]);
       if (!inserted && existing->second != lines[i])
-        throw InputError(fmt::format("{}:{}: point {} differs from the same point in another input", input, i + 1, *point));
+        throw InputError(fmt::format("{}:{}: point {} differs from the same point in another input",
+                                     input, i + 1, *point));
     }
   }
   if (!rows.empty() && rows.rbegin()->first + 1 != rows.size())
-    spdlog::warn("merged {} rows but point indices reach {}: some points are missing", rows.size(), rows.rbegin()->first);
+    spdlog::warn("merged {} rows but point indices reach {}: some points are missing", rows.size(),
+                 rows.rbegin()->first);
   write_file_atomically(output, join_rows(header, rows));
   return rows.size();
 }

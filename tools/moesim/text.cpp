@@ -38,10 +38,18 @@ std::string json_escape(std::string_view text) {
   std::string out;
   for (const char c : text) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20)
           out += fmt::format("\\u{:04x}", static_cast<int>(c));
@@ -91,7 +99,9 @@ void Table::add_row(std::vector<std::string> cells) {
   rows_.push_back(std::move(cells));
 }
 
-void Table::add_rule() { rows_.emplace_back(); }
+void Table::add_rule() {
+  rows_.emplace_back();
+}
 
 std::string Table::render(std::string_view indent) const {
   std::vector<std::size_t> widths(header_.size(), 0);
@@ -122,7 +132,9 @@ void write_file_atomically(const std::string& path, std::string_view content) {
       target.parent_path() / fmt::format(".{}.tmp.{}", target.filename().string(), ::getpid());
   {
     std::FILE* file = std::fopen(temporary.c_str(), "wb");
-    if (!file) throw InputError(fmt::format("{}: cannot write: {}", temporary.string(), std::strerror(errno)));
+    if (!file)
+      throw InputError(
+          fmt::format("{}: cannot write: {}", temporary.string(), std::strerror(errno)));
     const bool written = std::fwrite(content.data(), 1, content.size(), file) == content.size() &&
                          std::fflush(file) == 0 && ::fsync(::fileno(file)) == 0;
     const bool closed = std::fclose(file) == 0;

@@ -1,7 +1,7 @@
 #pragma once
 // Small text and file helpers shared by the moesim commands: number formatting, aligned tables,
-// JSON string escaping, and atomic file writes (write a temporary file, then rename over the target,
-// so a reader never sees a half-written result).
+// JSON string escaping, and atomic file writes (write a temporary file, then rename over the
+// target, so a reader never sees a half-written result).
 #include <string>
 #include <string_view>
 #include <vector>
@@ -10,8 +10,9 @@ namespace moesim::cli {
 
 // 891813888 -> "891,813,888"; 1783.63 with 1 decimal -> "1,783.6".
 std::string with_commas(double value, int decimals = 0);
-// A value with a fixed number of significant digits, no exponent for ordinary magnitudes: 6.86e-6 -> "6.86e-06"
-// is avoided; callers pick units instead. Used for JSON/CSV where full precision matters: "%.17g".
+// A value with a fixed number of significant digits, no exponent for ordinary magnitudes: 6.86e-6
+// -> "6.86e-06" is avoided; callers pick units instead. Used for JSON/CSV where full precision
+// matters: "%.17g".
 std::string exact_number(double value);
 std::string json_escape(std::string_view text);
 // Quotes a CSV field if it contains a comma, a quote or a newline.
@@ -31,7 +32,8 @@ class Table {
   std::vector<std::vector<std::string>> rows_;  // an empty row is a separator
 };
 
-// Writes `content` to `path` atomically (temporary file in the same directory + rename). Throws InputError.
+// Writes `content` to `path` atomically (temporary file in the same directory + rename). Throws
+// InputError.
 void write_file_atomically(const std::string& path, std::string_view content);
 std::string read_file(const std::string& path);  // throws InputError
 
