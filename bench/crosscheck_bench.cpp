@@ -7,11 +7,11 @@
 // built once, outside the timing). SimGrid = the oracle's engine.run() only, as the oracle reports
 // it (manual time; reading the export and building the platform are excluded, which favours
 // SimGrid). Each moesim benchmark reports
-//   simgrid_over_moesim   SimGrid's time / moesim's time for the same layer (target >= 1000)
-//   max_relative_diff     largest per-message completion-time difference between the two (must stay
-//   < 1e-3)
-// Run the SimGrid benchmarks first (they are registered first); the ratio uses the latest SimGrid
-// measurement.
+//   simgrid_over_moesim   SimGrid's fastest run / moesim's mean time for the same layer (target >=
+//   1000) max_relative_diff     largest per-message completion-time difference between the two
+//   (must stay < 1e-3)
+// The SimGrid benchmarks are registered first, so their runs exist when the moesim ones compute
+// the ratio.
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -60,7 +60,11 @@ void BM_SimGridLayer(benchmark::State& state) {
     crosscheck::SimulationRun run =
         crosscheck::run_simgrid_oracle(MOESIM_SIMGRID_ORACLE, work, layer.fabric, layer.messages);
     state.SetIterationTime(run.wall_seconds);
-    simgrid_runs()[gpus] = std::move(run);
+    // Keep SimGrid's fastest run: the ratio below is then conservative (it favours SimGrid on a
+    // noisy machine).
+    auto& kept = simgrid_runs()[gpus];
+    if (kept.completion_seconds.empty() || run.wall_seconds < kept.wall_seconds)
+      kept = std::move(run);
   }
   state.counters["messages"] = static_cast<double>(layer.messages.size());
 }

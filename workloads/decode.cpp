@@ -148,9 +148,12 @@ void validate(const ModelSpec& model, const topology::Fabric& fabric, const Deco
 
 class DecodeSimulation final : public sim::EventHandler, public topology::MessageSink {
  public:
-  DecodeSimulation(const ModelSpec& model, const GpuSpec& gpu, const topology::Fabric& fabric,
-                   const DecodeConfig& config)
+  // `full_model` is the model whose memory is reported; `model` may be it truncated to a sample
+  // of its MoE layers (DecodeConfig::sampled_moe_layers).
+  DecodeSimulation(const ModelSpec& model, const ModelSpec& full_model, const GpuSpec& gpu,
+                   const topology::Fabric& fabric, const DecodeConfig& config)
       : model_(model),
+        full_model_(full_model),
         gpu_(gpu),
         fabric_(fabric),
         config_(config),
@@ -193,6 +196,15 @@ class DecodeSimulation final : public sim::EventHandler, public topology::Messag
       step_seconds_sum += (engine_.now() - start).seconds();
     }
     return metrics(step_seconds_sum / config_.steps);
+  }
+
+  // Mean time from one MoE layer's end (over the whole EP group) to the next one's, step 0.
+  Picoseconds moe_layer_period() const {
+    const auto first = std::find_if(moe_layer_ends_.begin(), moe_layer_ends_.end(),
+                                    [](Picoseconds end) { return end > Picoseconds{0}; });
+    const auto periods = std::distance(first, moe_layer_ends_.end()) - 1;
+    if (periods < 1) return Picoseconds{0};
+    return Picoseconds{(moe_layer_ends_.back() - *first).count() / periods};
   }
 
   void on_event(sim::Engine&, std::uint64_t payload) override {
@@ -611,13 +623,13 @@ class DecodeSimulation final : public sim::EventHandler, public topology::Messag
     if (config_.record_timeline)
       timeline_.push_back(
           {n_ + gpu, "combine", static_cast<std::int32_t>(layer), mb, run.combine_send[gpu], now});
-    if (++run.gpus_done == n_) record_layer(run);
+    if (++run.gpus_done == n_) record_layer(run, layer);
     advance(gpu, layer, mb);
   }
 
   // Phase latencies of one finished (layer, micro-batch): from the earliest GPU starting the phase
   // to the last GPU completing it.
-  void record_layer(LayerRun& run) {
+  void record_layer(LayerRun& run, std::uint32_t layer) {
     const Picoseconds dispatch_start =
         *std::min_element(run.dispatch_send.begin(), run.dispatch_send.end());
     const Picoseconds dispatch_end =
@@ -629,6 +641,10 @@ class DecodeSimulation final : public sim::EventHandler, public topology::Messag
     dispatch_us_.push_back((dispatch_end - dispatch_start).microseconds());
     combine_us_.push_back((combine_end - combine_start).microseconds());
     expert_us_.push_back(run.expert_max.microseconds());
+    if (step_ == 0 && layer < model_.layers) {  // the model's own MoE layers, not MTP modules
+      if (moe_layer_ends_.size() <= layer) moe_layer_ends_.resize(layer + 1, Picoseconds{0});
+      moe_layer_ends_[layer] = std::max(moe_layer_ends_[layer], combine_end);  // over micro-batches
+    }
     run.traffic = LayerTraffic{};  // free the matrices; the counters stay until the step ends
   }
 
@@ -676,30 +692,32 @@ class DecodeSimulation final : public sim::EventHandler, public topology::Messag
   // token bytes).
   void memory(DecodeMetrics& m) const {
     const double slots = layouts_.empty() ? 0.0 : layouts_[0].slots_per_gpu();
-    const double expert = model_.routed_expert_parameters_each();
+    const double expert = full_model_.routed_expert_parameters_each();
     const double mtp_routed =
-        static_cast<double>(model_.mtp_layers) * model_.routed_expert_count * expert;
-    double trunk = model_.shared_trunk_parameters();
-    if (model_.mtp_counted_in_total) trunk -= model_.mtp_parameters() - mtp_routed;
-    double weights =
-        trunk * model_.weight_bytes_per_parameter +
-        model_.moe_layer_count() * slots * expert * model_.expert_weight_bytes_per_parameter;
+        static_cast<double>(full_model_.mtp_layers) * full_model_.routed_expert_count * expert;
+    double trunk = full_model_.shared_trunk_parameters();
+    if (full_model_.mtp_counted_in_total) trunk -= full_model_.mtp_parameters() - mtp_routed;
+    double weights = trunk * full_model_.weight_bytes_per_parameter +
+                     full_model_.moe_layer_count() * slots * expert *
+                         full_model_.expert_weight_bytes_per_parameter;
     if (config_.mtp_draft_tokens > 0)
-      weights += (model_.mtp_parameters() - mtp_routed) * model_.weight_bytes_per_parameter +
-                 model_.mtp_layers * slots * expert * model_.expert_weight_bytes_per_parameter;
+      weights +=
+          (full_model_.mtp_parameters() - mtp_routed) * full_model_.weight_bytes_per_parameter +
+          full_model_.mtp_layers * slots * expert * full_model_.expert_weight_bytes_per_parameter;
     m.weight_bytes_per_gpu = weights;
     m.kv_cache_bytes_per_gpu =
         config_.batch_per_gpu *
-        (static_cast<double>(config_.context_tokens) * model_.kv_cache_bytes_per_token() +
-         model_.state_bytes_per_request());
+        (static_cast<double>(config_.context_tokens) * full_model_.kv_cache_bytes_per_token() +
+         full_model_.state_bytes_per_request());
     m.activation_bytes_per_gpu = static_cast<double>(config_.batch_per_gpu) * tokens_per_request_ *
-                                 model_.experts_per_token_count *
+                                 full_model_.experts_per_token_count *
                                  (dispatch_token_bytes_ + combine_token_bytes_);
     m.hbm_bytes_per_gpu = gpu_.hbm_bytes;
     m.expert_slots_per_gpu = static_cast<std::uint32_t>(slots);
   }
 
   const ModelSpec& model_;
+  const ModelSpec& full_model_;
   const GpuSpec& gpu_;
   const topology::Fabric& fabric_;
   const DecodeConfig& config_;
@@ -731,16 +749,56 @@ class DecodeSimulation final : public sim::EventHandler, public topology::Messag
   double busy_seconds_ = 0;
   std::uint64_t message_count_ = 0, dispatch_bytes_ = 0, combine_bytes_ = 0;
   std::vector<double> attention_us_, dispatch_us_, expert_us_, combine_us_;
+  std::vector<Picoseconds> moe_layer_ends_;  // step 0, by layer; 0 for dense layers
   std::vector<TimelineSpan> timeline_;
 };
+
+// Completes a sampled run (DecodeConfig::sampled_moe_layers): the unsimulated MoE layers each
+// take the observed MoE-layer period, and per-step traffic scales with the number of MoE layers.
+// Rates (utilization, busy fractions) are those of the sample.
+void extrapolate_to_full_step(DecodeMetrics& m, Picoseconds period, std::uint32_t sampled,
+                              std::uint32_t moe_layers, std::uint32_t batch_per_gpu) {
+  const double scale = static_cast<double>(moe_layers) / sampled;
+  m.step_time_us += (moe_layers - sampled) * period.microseconds();
+  m.tpot_us = m.step_time_us / m.tokens_per_user_per_step;
+  m.per_user_tokens_per_second = m.tokens_per_user_per_step / (m.step_time_us * 1e-6);
+  const double per_node_over_per_gpu =
+      m.output_tokens_per_second_per_gpu > 0
+          ? m.output_tokens_per_second_per_node / m.output_tokens_per_second_per_gpu
+          : 0;
+  m.output_tokens_per_second_per_gpu = m.per_user_tokens_per_second * batch_per_gpu;
+  m.output_tokens_per_second_per_node = m.output_tokens_per_second_per_gpu * per_node_over_per_gpu;
+  for (TierReport& tier : m.tiers)
+    tier.bytes = static_cast<std::uint64_t>(std::llround(static_cast<double>(tier.bytes) * scale));
+  m.messages = static_cast<std::uint64_t>(std::llround(static_cast<double>(m.messages) * scale));
+  m.dispatch_bytes =
+      static_cast<std::uint64_t>(std::llround(static_cast<double>(m.dispatch_bytes) * scale));
+  m.combine_bytes =
+      static_cast<std::uint64_t>(std::llround(static_cast<double>(m.combine_bytes) * scale));
+  m.simulated_moe_layers = sampled;
+}
 
 }  // namespace
 
 DecodeMetrics simulate_decode(const ModelSpec& model, const GpuSpec& gpu,
                               const topology::Fabric& fabric, const DecodeConfig& config) {
   validate(model, fabric, config);
-  DecodeSimulation simulation(model, gpu, fabric, config);
-  return simulation.run();
+  const std::uint32_t moe_layers = model.moe_layer_count();
+  const std::uint32_t sampled = config.sampled_moe_layers;
+  if (sampled == 0 || sampled >= moe_layers) {
+    DecodeSimulation simulation(model, model, gpu, fabric, config);
+    DecodeMetrics metrics = simulation.run();
+    metrics.simulated_moe_layers = moe_layers;
+    return metrics;
+  }
+  if (sampled < 2) throw std::invalid_argument("decode: sampled_moe_layers must be 0 or >= 2");
+  ModelSpec truncated = model;
+  truncated.layers = model.dense_layers + sampled;
+  DecodeSimulation simulation(truncated, model, gpu, fabric, config);
+  DecodeMetrics metrics = simulation.run();
+  extrapolate_to_full_step(metrics, simulation.moe_layer_period(), sampled, moe_layers,
+                           config.batch_per_gpu);
+  return metrics;
 }
 
 }  // namespace moesim::workloads

@@ -58,6 +58,13 @@ struct DecodeConfig {
   NetworkKind network = NetworkKind::Flow;
   KernelCalibration calibration;
   std::uint32_t steps = 1;
+  // 0 = simulate every MoE layer. K >= 2 (and below the model's MoE layer count) simulates the
+  // dense prefix and only K MoE layers, then extrapolates the step: the remaining MoE layers are
+  // added at the mean MoE-layer period observed (from one layer's end to the next one's, over the
+  // whole EP group), and per-step bytes and messages are scaled by MoE layers / K. Layers differ
+  // only by their random routing, so this is a sampling estimate of the full step; per-layer
+  // latency statistics are over the simulated layers. Memory is always the full model's.
+  std::uint32_t sampled_moe_layers = 0;
   std::uint64_t seed = 1;
   bool record_timeline = false;  // for the CLI's Perfetto trace
 };
@@ -100,7 +107,8 @@ struct DecodeMetrics {
   double weight_bytes_per_gpu = 0, kv_cache_bytes_per_gpu = 0, activation_bytes_per_gpu = 0;
   double hbm_bytes_per_gpu = 0;  // the GPU's capacity, for headroom
   std::uint32_t expert_slots_per_gpu = 0;
-  std::uint32_t nodes = 0;  // scale-up domains spanned by the EP group
+  std::uint32_t nodes = 0;                 // scale-up domains spanned by the EP group
+  std::uint32_t simulated_moe_layers = 0;  // MoE layers actually simulated per step (see sampling)
   std::uint64_t simulated_events = 0, messages = 0;
   std::uint64_t dispatch_bytes = 0, combine_bytes = 0;  // per step, summed over messages
   std::vector<TimelineSpan> timeline;                   // filled only when record_timeline

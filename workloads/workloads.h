@@ -7,6 +7,9 @@
 //   replicas, gating, traffic (workloads/routing.h) ComputeModel                      — roofline
 //   compute times (workloads/roofline.h) DecodeConfig, simulate_decode     — the decode step and
 //   its metrics (workloads/decode.h)
+// FittedKernel, load_kernel_calibration, fit_calibrations — kernel costs fitted to measurements
+// (workloads/calibration.h)
+#include "workloads/calibration.h"
 #include "workloads/decode.h"
 #include "workloads/hardware.h"
 #include "workloads/model.h"

@@ -59,8 +59,8 @@ TEST(Calibration, IdealFlowOnOneServerMatchesClosedForm) {
   point.bytes_per_copy = 450'000;  // per peer
   point.phase = CommPhase::AllToAll;
   const auto timings = simulate_points(systems, std::span(&point, 1));
-  // Each GPU sends 7 x 450 kB = 3.15 MB through its 450 GB/s NVLink port: 7 us, after the 2 x 1.665 us link
-  // latencies of GPU -> switch -> GPU: 10.33 us.
+  // Each GPU sends 7 x 450 kB = 3.15 MB through its 450 GB/s NVLink port: 7 us, after the 2 x 1.665
+  // us link latencies of GPU -> switch -> GPU: 10.33 us.
   FittedKernel ideal;
   EXPECT_NEAR(calibrated_phase_seconds(ideal, point.phase, timings[0]), 10.33e-6, 1e-11);
 }

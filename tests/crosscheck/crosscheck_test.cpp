@@ -2,18 +2,18 @@
 // max-min CM02): the same fabric, the same messages and the same routes must give the same
 // completion time for every message, within 0.1 %. The fabrics go through the same YAML builders
 // users go through.
-#include <set>
-#include <span>
-
 #include "tests/crosscheck/crosscheck.h"
-#include "topology/export.h"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <set>
+#include <span>
 #include <string>
+
+#include "topology/export.h"
 
 namespace moesim::crosscheck {
 namespace {
@@ -109,19 +109,21 @@ TEST(CrossCheck, IncastWithStaggeredReleases) {
 
 TEST(CrossCheck, MessagesBetweenOnePairOnDifferentSpines) {
   const topology::Fabric fabric = hgx_h200_servers(4);
-  // 16 messages GPU 9 -> GPU 0 (another server and another rail: through a spine chosen by ECMP on the tag), plus
-  // cross-rail messages from the other rail-1 GPUs (17, 25) to server 0, which compete for the same leaf's uplinks
-  // (each 4 NICs x 50 GB/s / 8 spines = 25 GB/s).
+  // 16 messages GPU 9 -> GPU 0 (another server and another rail: through a spine chosen by ECMP on
+  // the tag), plus cross-rail messages from the other rail-1 GPUs (17, 25) to server 0, which
+  // compete for the same leaf's uplinks (each 4 NICs x 50 GB/s / 8 spines = 25 GB/s).
   std::vector<topology::Message> messages;
-  for (std::uint64_t k = 0; k < 16; ++k) messages.push_back({9, 0, 200'000 + 10'000 * k, sim::Picoseconds{0}, 0});
+  for (std::uint64_t k = 0; k < 16; ++k)
+    messages.push_back({9, 0, 200'000 + 10'000 * k, sim::Picoseconds{0}, 0});
   for (std::uint32_t source : {17u, 25u})
     for (std::uint32_t destination = 2; destination < 8; ++destination)
       messages.push_back({source, destination, 300'000, sim::Picoseconds{0}, 0});
-  // The oracle must give each of these its own path (SimGrid holds one route per host pair): check that the pair
-  // really uses several paths, so this case exercises that.
+  // The oracle must give each of these its own path (SimGrid holds one route per host pair): check
+  // that the pair really uses several paths, so this case exercises that.
   for (std::size_t i = 0; i < messages.size(); ++i) messages[i].tag = i;
   std::set<std::vector<topology::LinkId>> paths;
-  for (std::size_t i = 0; i < 16; ++i) paths.insert(topology::route_messages(fabric, std::span(&messages[i], 1))[0].links);
+  for (std::size_t i = 0; i < 16; ++i)
+    paths.insert(topology::route_messages(fabric, std::span(&messages[i], 1))[0].links);
   EXPECT_GE(paths.size(), 2u);
   const SimulationRun run = expect_same_completions(fabric, messages, "one-pair-ecmp");
   EXPECT_LT(earliest(run), latest(run));

@@ -302,3 +302,34 @@ TEST(DecodeStep, ImpossibleLayoutsThrow) {
 
 }  // namespace
 }  // namespace moesim::workloads
+
+namespace moesim::workloads {
+namespace {
+
+// Every token picks every expert, so all MoE layers are identical and sampling 2 of 6 MoE layers
+// must reproduce the full step exactly: step = dense prefix + 6 x the MoE-layer period + head,
+// with the period = attention + dispatch + experts + combine = 8.292352 + 4.01024 + 1.572864 +
+// 4.02048 = 17.895936 us; traffic scales by 6 / 2.
+TEST(DecodeStep, SampledMoeLayersExtrapolateIdenticalLayersExactly) {
+  const topology::Fabric fabric = tiny_fabric();
+  const ModelSpec model = tiny_model(2, 7, 1);
+  DecodeConfig c = config(2, DispatchMode::Direct);
+  const DecodeMetrics full = simulate_decode(model, round_gpu(), fabric, c);
+  c.sampled_moe_layers = 2;
+  const DecodeMetrics sampled = simulate_decode(model, round_gpu(), fabric, c);
+  const double period = kAttention + 4.01024 + kExperts + 4.02048;
+  EXPECT_NEAR(full.step_time_us, kAttention + kDense + 6 * period + kHead, 1e-6);
+  EXPECT_NEAR(sampled.step_time_us, full.step_time_us, 1e-6);
+  EXPECT_NEAR(sampled.per_user_tokens_per_second, full.per_user_tokens_per_second, 1e-6);
+  EXPECT_EQ(sampled.simulated_moe_layers, 2u);
+  EXPECT_EQ(full.simulated_moe_layers, 6u);
+  EXPECT_EQ(sampled.messages, full.messages);
+  EXPECT_EQ(sampled.dispatch_bytes, full.dispatch_bytes);
+  EXPECT_EQ(sampled.tiers[0].bytes, full.tiers[0].bytes);
+  EXPECT_DOUBLE_EQ(sampled.weight_bytes_per_gpu, full.weight_bytes_per_gpu);
+  c.sampled_moe_layers = 1;
+  EXPECT_THROW(simulate_decode(model, round_gpu(), fabric, c), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace moesim::workloads
