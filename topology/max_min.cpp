@@ -195,9 +195,8 @@ void MaxMinSolver::solve(std::int64_t now_ps) {
   flows_resolved_ += to_solve_.size();
   // A flow whose rate did not change (up to floating-point noise: 1e-12 relative) keeps its old
   // rate, bytes and finish entry; the others drain their bytes up to now at the old rate and get a
-  // new finish entry (pushed one by one when few, else appended and the heap rebuilt in linear
-  // time).
-  const bool rebuild = to_solve_.size() * 2 > finish_heap_.size();
+  // new finish entry. Entries are pushed one by one: a new finish lands at a random depth, so a push
+  // costs O(1) on average, less than rebuilding the heap in linear time.
   for (FlowIndex flow : to_solve_) {
     const double old_rate = previous_rate_[flow];
     if (old_rate > 0 && std::abs(rate_[flow] - old_rate) <= kUnchangedRate * old_rate) {
@@ -211,11 +210,11 @@ void MaxMinSolver::solve(std::int64_t now_ps) {
     finish_heap_.push_back(
         FinishEntry{now_ps + transfer_picoseconds(remaining_bytes_[flow], rate_[flow]), flow,
                     ++finish_version_[flow]});
-    if (!rebuild) std::push_heap(finish_heap_.begin(), finish_heap_.end(), std::greater<>{});
+    std::push_heap(finish_heap_.begin(), finish_heap_.end(), std::greater<>{});
   }
 
   // Lazy deletion leaves stale finish entries behind; drop them when they outnumber the live ones.
-  if (rebuild || finish_heap_.size() > 2 * active_count_ + 1024) {
+  if (finish_heap_.size() > 2 * active_count_ + 1024) {
     finish_heap_.erase(std::remove_if(finish_heap_.begin(), finish_heap_.end(),
                                       [&](const FinishEntry& entry) {
                                         return !active_[entry.flow] ||
@@ -260,8 +259,10 @@ void MaxMinSolver::progressive_filling() {
   // A link's share (residual / unfrozen) never decreases while filling (a flow freezes at a level
   // <= every share it crosses), so heap keys are lazy lower bounds: a popped link whose share has
   // grown is pushed back with its current share instead of re-keying on every freeze.
+  // Stops once every flow is frozen: the links left in the heap could only be no-op pops.
   double level = 0;
-  while (!share_heap_.empty()) {
+  std::size_t unfrozen_flows = to_solve_.size();
+  while (unfrozen_flows > 0 && !share_heap_.empty()) {
     std::pop_heap(share_heap_.begin(), share_heap_.end(), std::greater<>{});
     const ShareEntry entry = share_heap_.back();
     share_heap_.pop_back();
@@ -279,6 +280,7 @@ void MaxMinSolver::progressive_filling() {
       if (frozen_[flow]) continue;
       frozen_[flow] = 1;
       rate_[flow] = level;
+      --unfrozen_flows;
       order_.push_back(flow);
       for (LinkId link : constraints(flow)) {
         residual_[link] -= level;

@@ -43,6 +43,7 @@ expect 0 "trunk fraction d = 2.5" "largest batch per GPU at 4,096 tokens" -- \
 expect 1 "unknown command" -- no-such-command
 expect 1 "needs 1 argument" -- run
 expect 1 "unknown option '--bogus'" -- run configs/scenarios/ep72-h200-9x.yaml --bogus
+expect 1 "unknown scenario key 'decode.batch_size'" -- sweep configs/scenarios/ep72-h200-9x.yaml --vary batch_size=1,2 --out "$work/x.csv"
 expect 1 "choose one of --json and --csv" -- run configs/scenarios/ep72-h200-9x.yaml --json --csv
 expect 0 "usage: moesim sweep" -- sweep --help
 

@@ -49,6 +49,10 @@ TEST(Scenario, OverridesTakePrecedence) {
   EXPECT_EQ(parse_override("fabric=x.yaml").key, "fabric");
   EXPECT_THROW(parse_override("novalue"), UsageError);
   EXPECT_THROW(parse_override("a.b.c=1"), UsageError);
+  EXPECT_THROW(parse_override("batch_size=1"),
+               UsageError);  // not a decode key: caught before any simulation
+  EXPECT_THROW(parse_override("memory.bogus=1"), UsageError);
+  EXPECT_EQ(parse_override("memory.reserve_fraction=0.2").key, "memory.reserve_fraction");
   EXPECT_EQ(error_of(kScenarios + "ep72-h200-9x.yaml", {parse_override("batch_per_gpu=lots")}),
             "command line: key 'decode.batch_per_gpu': expected an integer, got 'lots'");
 }

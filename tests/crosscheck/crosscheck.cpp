@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
@@ -119,6 +120,10 @@ SimulationRun run_simgrid_oracle(const std::string& oracle_program, const std::s
       throw std::runtime_error("bad oracle line: " + line);
     run.completion_seconds[tag] = seconds;
   }
+  // The files are large (EP144: ~1 MB each) and rebuilt on every run.
+  in.close();
+  std::filesystem::remove(export_file);
+  std::filesystem::remove(output_file);
   return run;
 }
 

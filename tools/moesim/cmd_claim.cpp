@@ -48,9 +48,8 @@ void print_arithmetic(std::ostream& out, const ClaimInputs& inputs, const ClaimA
   const ArticleClaim& a = inputs.article;
   out << "(b) The claim's arithmetic, reproduced\n";
   out << fmt::format(
-      "    bytes  = {:g} GPUs x {:g} tokens x {:g} experts (8 routed + 1 shared) x {:g} hidden x "
-      "{:g} B"
-      " (1 B FP8 dispatch + 2 B BF16 combine)\n"
+      "    bytes  = {:g} GPUs x {:g} tokens x {:g} experts (8 routed + 1 shared) x {:g} hidden\n"
+      "             x {:g} B (1 B FP8 dispatch + 2 B BF16 combine)\n"
       "           = {} B ({:.3f} GB), the whole cluster's traffic of one layer\n",
       a.gpus, a.tokens_per_gpu, a.experts_per_token, a.hidden_size, a.bytes_per_element,
       with_commas(r.total_bytes), r.total_bytes / 1e9);
@@ -78,11 +77,10 @@ void print_arithmetic(std::ostream& out, const ClaimInputs& inputs, const ClaimA
       100.0 * std::abs(r.h200_seconds_with_stated_bandwidth_ratio - a.stated_h200_layer_seconds) /
           a.stated_h200_layer_seconds);
   const DeepSeekArithmetic& d = inputs.deepseek;
-  out << fmt::format("\n    DeepSeek's own arithmetic ({}):\n", d.source);
+  out << fmt::format("\n    DeepSeek's own arithmetic:\n    ({})\n", d.source);
   out << fmt::format(
-      "    ({:g} B) x {:g} tokens x {:g} experts x {:g} hidden = {} B; / {:g} GB/s = {} (stated "
-      "{}),"
-      " / {:g} GB/s = {} (stated {}): {:.0f}x\n",
+      "    ({:g} B) x {:g} tokens x {:g} experts x {:g} hidden = {} B\n"
+      "    / {:g} GB/s = {} (stated {});  / {:g} GB/s = {} (stated {}): {:.0f}x\n",
       d.bytes_per_element, d.tokens, d.experts_per_token, d.hidden_size,
       with_commas(r.deepseek_bytes), d.infiniband_bytes_per_second / 1e9,
       us(r.deepseek_infiniband_seconds), us(d.stated_infiniband_seconds),
@@ -95,9 +93,8 @@ void print_arithmetic(std::ostream& out, const ClaimInputs& inputs, const ClaimA
   out << "\n    The same case per GPU and per direction (bandwidth only, routed experts only, "
          "uniform routing):\n";
   out << fmt::format(
-      "    per GPU {:g} tokens x {:g} routed experts x {:g} x {:g} B = {} B, of which {:.1f} % "
-      "leaves the GPU"
-      " (NVL72) / {:.1f} % leaves the server (H200)\n",
+      "    per GPU {:g} tokens x {:g} routed experts x {:g} x {:g} B = {} B, of which\n"
+      "    {:.1f} % leaves the GPU (NVL72) and {:.1f} % leaves the server (H200)\n",
       a.tokens_per_gpu, l.routed_experts_per_token, a.hidden_size, a.bytes_per_element,
       with_commas(r.per_gpu_routed_bytes), 100 * r.nvl72_remote_fraction,
       100 * r.h200_remote_fraction);
@@ -128,13 +125,17 @@ std::vector<SimulatedCase> simulate_cases(const config::ConfigMap& claim_file,
     for (const std::string_view mode : {"direct", "node-dedup"}) {
       std::vector<ScenarioOverride> overrides = extra;
       overrides.push_back({"decode.dispatch_mode", std::string(mode)});
-      Scenario scenario = load_scenario(file, overrides);
-      spdlog::info("simulating {} ({} dispatch)", scenario.name, mode);
-      RunResult result = simulate(scenario);
       cases.push_back({fmt::format("{}, {}", side == "nvl72" ? "NVL72" : "H200", mode),
-                       std::move(scenario), std::move(result)});
+                       load_scenario(file, overrides),
+                       {}});
     }
   }
+  std::vector<const Scenario*> scenario_list;
+  for (const SimulatedCase& c : cases) scenario_list.push_back(&c.scenario);
+  spdlog::info("simulating {} and {}, both dispatch modes ({} simulations in parallel)",
+               cases.front().scenario.name, cases.back().scenario.name, cases.size());
+  std::vector<RunResult> results = simulate_all(scenario_list);
+  for (std::size_t i = 0; i < cases.size(); ++i) cases[i].result = std::move(results[i]);
   return cases;
 }
 

@@ -47,12 +47,10 @@ int run_compare(const ParsedArgs& args, CommandContext& context) {
              resolve_relative(files.front(), listed[1])};
   }
   std::vector<Side> sides;
-  for (const std::string& file : files) {
-    Scenario scenario = load_scenario(file);
-    spdlog::info("simulating {}", scenario.name);
-    RunResult result = simulate(scenario);
-    sides.push_back({std::move(scenario), std::move(result)});
-  }
+  for (const std::string& file : files) sides.push_back({load_scenario(file), {}});
+  spdlog::info("simulating {} and {} in parallel", sides[0].scenario.name, sides[1].scenario.name);
+  std::vector<RunResult> results = simulate_all({&sides[0].scenario, &sides[1].scenario});
+  for (std::size_t i = 0; i < sides.size(); ++i) sides[i].result = std::move(results[i]);
   const Side& a = sides[0];
   const Side& b = sides[1];
   const auto& ma = a.result.metrics;

@@ -90,10 +90,17 @@ PlannerAnswer answer_planner_question(std::ostream& out, const std::string& scen
   std::set<std::uint32_t> batches{1, std::max(1u, largest / 4), std::max(1u, largest / 2), largest};
   Table table({"batch per GPU", "TPOT (us)", "per-user tokens/s", "tokens/s per GPU",
                "KV cache/GPU", "headroom/GPU"});
+  std::vector<Scenario> points;
   for (const std::uint32_t batch : batches) {
-    scenario.decode.batch_per_gpu = batch;
-    const RunResult result = simulate(scenario);
-    const workloads::DecodeMetrics& m = result.metrics;
+    points.push_back(scenario);
+    points.back().decode.batch_per_gpu = batch;
+  }
+  std::vector<const Scenario*> pointers;
+  for (const Scenario& point : points) pointers.push_back(&point);
+  const std::vector<RunResult> results = simulate_all(pointers);
+  for (std::size_t i = 0; i < points.size(); ++i) {
+    const std::uint32_t batch = points[i].decode.batch_per_gpu;
+    const workloads::DecodeMetrics& m = results[i].metrics;
     table.add_row({fmt::format("{}{}", batch, batch == largest ? " (largest)" : ""),
                    with_commas(m.tpot_us, 1), fmt::format("{:.1f}", m.per_user_tokens_per_second),
                    with_commas(m.output_tokens_per_second_per_gpu, 0),

@@ -3,8 +3,12 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <exception>
+#include <mutex>
 #include <stdexcept>
+#include <thread>
 
 #include "tools/moesim/text.h"
 #include "topology/config.h"
@@ -121,6 +125,31 @@ RunResult simulate(const Scenario& scenario, bool record_timeline) {
   result.wall_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return result;
+}
+
+std::vector<RunResult> simulate_all(const std::vector<const Scenario*>& scenarios) {
+  std::vector<RunResult> results(scenarios.size());
+  std::atomic<std::size_t> next{0};
+  std::exception_ptr failure;
+  std::mutex mutex;
+  auto worker = [&] {
+    for (std::size_t i = next++; i < scenarios.size(); i = next++) {
+      try {
+        results[i] = simulate(*scenarios[i]);
+      } catch (...) {
+        std::lock_guard lock(mutex);
+        if (!failure) failure = std::current_exception();
+      }
+    }
+  };
+  const std::size_t threads =
+      std::min<std::size_t>(scenarios.size(), std::max(1u, std::thread::hardware_concurrency()));
+  std::vector<std::thread> pool;
+  for (std::size_t t = 1; t < threads; ++t) pool.emplace_back(worker);
+  worker();
+  for (std::thread& thread : pool) thread.join();
+  if (failure) std::rethrow_exception(failure);
+  return results;
 }
 
 NamedValues named_values(const Scenario& scenario, const RunResult& result,

@@ -19,6 +19,10 @@ struct RunResult {
 // simulate_decode on the scenario; an impossible layout it detects (std::invalid_argument) becomes
 // a config::ConfigError at the scenario's decode.ep_size line.
 RunResult simulate(const Scenario& scenario, bool record_timeline = false);
+// simulate() for several scenarios at once, on up to one thread per hardware thread (results in
+// input order; the first exception is rethrown). The simulations are independent, so this only
+// saves wall time.
+std::vector<RunResult> simulate_all(const std::vector<const Scenario*>& scenarios);
 
 // Named values of one run, in a fixed order: inputs (scenario, model, ...), then metrics with units
 // in the names ("dispatch_p50_us", "tokens_per_second_per_gpu"). Numbers are written in shortest

@@ -19,6 +19,31 @@ namespace fs = std::filesystem;
 using config::ConfigMap;
 
 constexpr std::string_view kCommandLine = "command line";
+
+// The keys of each section (also what --set / --vary may name).
+const std::initializer_list<std::string_view> kDecodeKeys{"ep_size",
+                                                          "batch_per_gpu",
+                                                          "context_tokens",
+                                                          "routing",
+                                                          "zipf_exponent",
+                                                          "max_groups_per_token",
+                                                          "dispatch_mode",
+                                                          "dispatch_bytes_per_element",
+                                                          "dispatch_scale_factors",
+                                                          "combine_bytes_per_element",
+                                                          "redundant_slots_per_gpu",
+                                                          "two_micro_batch_overlap",
+                                                          "mtp_draft_tokens",
+                                                          "mtp_acceptance",
+                                                          "compute_efficiency",
+                                                          "network",
+                                                          "steps",
+                                                          "sampled_moe_layers",
+                                                          "seed"};
+const std::initializer_list<std::string_view> kMemoryKeys{"reserve_fraction", "basis"};
+const std::initializer_list<std::string_view> kCostKeys{"usd_per_gpu_hour", "basis"};
+const std::initializer_list<std::string_view> kOverridableTopLevel{"name", "model", "gpu",
+                                                                   "fabric"};
 constexpr int kMaxIncludeDepth = 16;
 
 // Layers in increasing precedence: includes (recursively, each below its includer), the file,
@@ -211,6 +236,12 @@ workloads::DecodeConfig load_decode(const Section& decode, Scenario& scenario) {
   config.network = choice(decode, "network", config.network,
                           {{"flow", NetworkKind::Flow}, {"analytic", NetworkKind::Analytic}});
   if (decode.find("steps")) config.steps = positive_integer(decode, "steps", 1);
+  if (const ConfigMap* map = decode.find("sampled_moe_layers")) {
+    const std::int64_t sampled = map->integer("sampled_moe_layers");
+    if (sampled < 0 || sampled == 1)
+      map->fail("sampled_moe_layers", "must be 0 (simulate every MoE layer) or >= 2");
+    config.sampled_moe_layers = static_cast<std::uint32_t>(sampled);
+  }
   if (const ConfigMap* map = decode.find("seed")) {
     const std::int64_t seed = map->integer("seed");
     if (seed < 0) map->fail("seed", "must be >= 0");
@@ -261,12 +292,22 @@ ScenarioOverride parse_override(const std::string& text) {
   if (equals == std::string::npos || equals == 0)
     throw UsageError(fmt::format("expected KEY=VALUE, got '{}'", text));
   std::string key = text.substr(0, equals);
-  static constexpr std::string_view kTopLevel[] = {"name", "model", "gpu", "fabric"};
-  if (key.find('.') == std::string::npos &&
-      std::find(std::begin(kTopLevel), std::end(kTopLevel), key) == std::end(kTopLevel))
+  auto listed = [](const std::initializer_list<std::string_view>& keys, std::string_view name) {
+    return std::find(keys.begin(), keys.end(), name) != keys.end();
+  };
+  if (key.find('.') == std::string::npos && !listed(kOverridableTopLevel, key))
     key = fmt::format("decode.{}", key);
-  if (std::count(key.begin(), key.end(), '.') > 1)
-    throw UsageError(fmt::format("key '{}' is nested too deeply", key));
+  const auto dot = key.find('.');
+  const std::string section = dot == std::string::npos ? key : key.substr(0, dot);
+  const std::string name = dot == std::string::npos ? "" : key.substr(dot + 1);
+  const bool known = dot == std::string::npos ? listed(kOverridableTopLevel, key)
+                     : section == "decode"    ? listed(kDecodeKeys, name)
+                     : section == "memory"    ? listed(kMemoryKeys, name)
+                     : section == "cost"      ? listed(kCostKeys, name)
+                                              : false;
+  if (!known)
+    throw UsageError(fmt::format(
+        "unknown scenario key '{}' (a bare key means decode.KEY; see docs/scenarios.md)", key));
   return {key, text.substr(equals + 1)};
 }
 
@@ -288,23 +329,18 @@ Scenario load_scenario(const std::string& file, std::span<const ScenarioOverride
   scenario.fabric = std::make_shared<const topology::Fabric>(load_reference(
       layers, "fabric", scenario.fabric_origin, topology::load_fabric, topology::load_fabric_file));
 
-  const Section decode(layers, "decode",
-                       {"ep_size", "batch_per_gpu", "context_tokens", "routing", "zipf_exponent",
-                        "max_groups_per_token", "dispatch_mode", "dispatch_bytes_per_element",
-                        "dispatch_scale_factors", "combine_bytes_per_element",
-                        "redundant_slots_per_gpu", "two_micro_batch_overlap", "mtp_draft_tokens",
-                        "mtp_acceptance", "compute_efficiency", "network", "steps", "seed"});
+  const Section decode(layers, "decode", kDecodeKeys);
   if (!decode.present()) layers.back().fail("decode", "missing required key");
   scenario.decode = load_decode(decode, scenario);
 
-  const Section memory(layers, "memory", {"reserve_fraction", "basis"});
+  const Section memory(layers, "memory", kMemoryKeys);
   if (!memory.present())
     layers.back().fail("memory", "missing required key (memory.reserve_fraction)");
   scenario.memory_reserve_fraction = fraction(memory, "reserve_fraction", 0, false);
   if (!memory.find("reserve_fraction"))
     memory.at("reserve_fraction").fail("reserve_fraction", "missing required key");
 
-  const Section cost(layers, "cost", {"usd_per_gpu_hour", "basis"});
+  const Section cost(layers, "cost", kCostKeys);
   if (cost.present()) {
     CostAssumption assumption;
     const ConfigMap& price = cost.at("usd_per_gpu_hour");
