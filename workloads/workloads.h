@@ -1,14 +1,14 @@
 #pragma once
 // Public API of moesim's MoE workloads (library target `moesim_workloads`). Depends on sim/ and
 // topology/ only; no yaml-cpp in these headers.
-//   ModelSpec, load_model_file        — architectures and parameter / KV arithmetic
-//   (workloads/model.h) GpuSpec, load_gpu_file            — per-GPU HBM, bandwidth, dense TFLOP/s,
-//   power (workloads/hardware.h) ExpertLayout, Gate, route_layer   — EP placement with EPLB
-//   replicas, gating, traffic (workloads/routing.h) ComputeModel                      — roofline
-//   compute times (workloads/roofline.h) DecodeConfig, simulate_decode     — the decode step and
-//   its metrics (workloads/decode.h)
-// FittedKernel, load_kernel_calibration, fit_calibrations — kernel costs fitted to measurements
-// (workloads/calibration.h)
+//   ModelSpec, load_model_file            — architectures, parameter and KV arithmetic (model.h)
+//   GpuSpec, load_gpu_file                — HBM, bandwidth, dense TFLOP/s, power (hardware.h)
+//   ExpertLayout, Gate, route_layer       — EP placement with EPLB replicas, gating, traffic
+//                                           (routing.h)
+//   ComputeModel                          — roofline kernel times (roofline.h)
+//   DecodeConfig, simulate_decode         — the decode step and its metrics (decode.h)
+//   FittedKernel, load_kernel_calibration,
+//   fit_calibrations                      — kernel costs fitted to measurements (calibration.h)
 #include "workloads/calibration.h"
 #include "workloads/decode.h"
 #include "workloads/hardware.h"
