@@ -42,6 +42,18 @@ void read_overheads(const ConfigMap& root, FabricBuilder& builder) {
 // NVLink switch trays of an NVL72, modelled as one crossbar vertex), a NIC per GPU, one leaf per
 // rail and `spines` spines. Leaf-spine links share the leaf's NIC bandwidth / oversubscription
 // equally.
+// The keys every fabric kind shares (per-tier overheads, PXN), then the build; a builder error
+// becomes a config error pointing at the fabric mapping.
+Fabric finish(const ConfigMap& root, FabricBuilder& builder) {
+  read_overheads(root, builder);
+  builder.set_pxn(root.boolean_or("pxn", false));
+  try {
+    return builder.build();
+  } catch (const std::invalid_argument& error) {
+    root.fail(error.what());
+  }
+}
+
 Fabric build_domains(const ConfigMap& root, std::string_view domains_key,
                      std::uint32_t gpus_per_domain) {
   FabricBuilder builder(root.string("name"));
@@ -108,13 +120,7 @@ Fabric build_domains(const ConfigMap& root, std::string_view domains_key,
         builder.add_duplex_link(leaf, spine, leaf_spine_bandwidth, leaf_spine_latency,
                                 LinkTier::Core);
   }
-  read_overheads(root, builder);
-  builder.set_pxn(root.boolean_or("pxn", false));
-  try {
-    return builder.build();
-  } catch (const std::invalid_argument& error) {
-    root.fail(error.what());
-  }
+  return finish(root, builder);
 }
 
 Fabric build_nvl72(const ConfigMap& root) {
@@ -220,13 +226,7 @@ Fabric build_generic(const ConfigMap& root) {
       entry.fail(error.what());
     }
   }
-  read_overheads(root, builder);
-  builder.set_pxn(root.boolean_or("pxn", false));
-  try {
-    return builder.build();
-  } catch (const std::invalid_argument& error) {
-    root.fail(error.what());
-  }
+  return finish(root, builder);
 }
 
 }  // namespace

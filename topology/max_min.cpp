@@ -190,13 +190,12 @@ void MaxMinSolver::solve(std::int64_t now_ps) {
   added_.clear();
   if (to_solve_.empty()) return;
 
-  for (FlowIndex flow : to_solve_) previous_rate_[flow] = rate_[flow];
   progressive_filling();
   flows_resolved_ += to_solve_.size();
   // A flow whose rate did not change (up to floating-point noise: 1e-12 relative) keeps its old
   // rate, bytes and finish entry; the others drain their bytes up to now at the old rate and get a
-  // new finish entry. Entries are pushed one by one: a new finish lands at a random depth, so a push
-  // costs O(1) on average, less than rebuilding the heap in linear time.
+  // new finish entry. Entries are pushed one by one: a new finish lands at a random depth, so a
+  // push costs O(1) on average, less than rebuilding the heap in linear time.
   for (FlowIndex flow : to_solve_) {
     const double old_rate = previous_rate_[flow];
     if (old_rate > 0 && std::abs(rate_[flow] - old_rate) <= kUnchangedRate * old_rate) {
@@ -213,8 +212,11 @@ void MaxMinSolver::solve(std::int64_t now_ps) {
     std::push_heap(finish_heap_.begin(), finish_heap_.end(), std::greater<>{});
   }
 
-  // Lazy deletion leaves stale finish entries behind; drop them when they outnumber the live ones.
-  if (finish_heap_.size() > 2 * active_count_ + 1024) {
+  // Lazy deletion leaves stale finish entries behind; drop them when they outnumber the live ones
+  // three to one. A purge costs O(heap), so letting stale entries pile up further makes it cheaper
+  // per entry (purging at 2x the live count instead of 4x cost 3.6 % more instructions on HGX 72
+  // varied and ~7 % more time on HGX 144), while the heap stays within a few MB.
+  if (finish_heap_.size() > 4 * active_count_ + 1024) {
     finish_heap_.erase(std::remove_if(finish_heap_.begin(), finish_heap_.end(),
                                       [&](const FinishEntry& entry) {
                                         return !active_[entry.flow] ||
@@ -226,33 +228,33 @@ void MaxMinSolver::solve(std::int64_t now_ps) {
 }
 
 void MaxMinSolver::progressive_filling() {
-  // Per-link lists of the flows being solved (counting sort into a CSR over the links they use);
-  // each link's residual is its capacity minus the rates of the flows that keep theirs.
+  // Per-link lists of the flows being solved, filled in one pass: link l's list starts at the sum
+  // of flows_on_ over the links before it (flows_on_ counts every transferring flow, so it bounds
+  // the flows being solved on the link). Each link's residual is its capacity minus the rates of
+  // the flows that keep theirs.
+  std::uint32_t offset = 0;
+  for (std::size_t link = 0; link < flows_on_.size(); ++link) {
+    link_flow_offsets_[link] = offset;
+    offset += flows_on_[link];
+  }
+  if (link_flows_.size() < offset) link_flows_.resize(offset);
   touched_links_.clear();
-  for (FlowIndex flow : to_solve_)
+  for (FlowIndex flow : to_solve_) {
+    frozen_[flow] = 0;
+    previous_rate_[flow] = rate_[flow];
     for (LinkId link : constraints(flow)) {
-      if (unfrozen_[link]++ == 0) {
+      if (unfrozen_[link] == 0) {
         touched_links_.push_back(link);
         residual_[link] = capacity_[link] - load_[link];
       }
+      link_flows_[link_flow_offsets_[link] + unfrozen_[link]++] = flow;
       residual_[link] += rate_[flow];  // this flow's old rate is re-assigned below
       load_[link] -= rate_[flow];
     }
-  std::uint32_t offset = 0;
-  for (LinkId link : touched_links_) {
-    link_flow_offsets_[link] = offset;
-    offset += unfrozen_[link];
-  }
-  link_flows_.resize(offset);
-  for (FlowIndex flow : to_solve_) {
-    frozen_[flow] = 0;
-    for (LinkId link : constraints(flow)) link_flows_[link_flow_offsets_[link]++] = flow;
   }
   share_heap_.clear();
-  for (LinkId link : touched_links_) {
-    link_flow_offsets_[link] -= unfrozen_[link];  // back to the start of the link's list
+  for (LinkId link : touched_links_)
     share_heap_.push_back(ShareEntry{std::max(0.0, residual_[link]) / unfrozen_[link], link, 0});
-  }
   std::make_heap(share_heap_.begin(), share_heap_.end(), std::greater<>{});
 
   // The link with the smallest fair share saturates next; its unfrozen flows freeze at that level.

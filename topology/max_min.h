@@ -55,6 +55,9 @@ class MaxMinSolver {
             constraint_length_[flow]};
   }
   // The flow joins the transferring set with `bytes` to move (its rate is set by the next solve()).
+  // Precondition: the slot is not transferring and was not removed by take_finished() since the
+  // last solve() (FlowNetwork reuses a freed slot only for a message submitted after the solve), so
+  // a flow is solved at most once per solve and flows_on_ bounds each link's list.
   void activate(FlowIndex flow, double bytes, std::int64_t now_ps);
   // Removes every transferring flow whose finish is <= now_ps and lists it in `out` (cleared
   // first).
@@ -100,7 +103,8 @@ class MaxMinSolver {
   std::vector<std::uint32_t> flows_on_;  // transferring flows on the link
   std::vector<double> residual_;         // during a solve: capacity left for the unfrozen flows
   std::vector<std::uint32_t> unfrozen_;  // during a solve
-  std::vector<std::uint32_t> link_flow_offsets_;  // CSR of the flows being solved, per link
+  std::vector<std::uint32_t> link_flow_offsets_;  // per link: its list in link_flows_ (prefix sums
+                                                  // of flows_on_)
   std::vector<FlowIndex> link_flows_;
   std::vector<LinkId> touched_links_;
   std::vector<ShareEntry> share_heap_;

@@ -62,6 +62,18 @@ TEST(ClaimArithmetic, PerGpuPerDirection) {
   EXPECT_NEAR(r.per_gpu_ratio, 18.0 * 64 / 71, 1e-9);
 }
 
+TEST(ClaimArithmetic, AccountingFactorsMultiplyToTheGap) {
+  // 130 TB/s / (72 x 900 GB/s) = 130 / 64.8 = 2.006173; 72 x 50 GB/s / 4.5 TB/s = 3.6 / 4.5 = 0.8;
+  // (71/72) / (64/72) = 71/64 = 1.109375. 9 x 2.006173 x 0.8 x 1.109375 = 16.02431 = 260 / 16.2254.
+  const ClaimArithmetic r = reproduce_claim(inputs());
+  EXPECT_NEAR(r.bidirectional_factor, 130.0 / 64.8, 1e-12);
+  EXPECT_NEAR(r.infiniband_aggregate_factor, 0.8, 1e-12);
+  EXPECT_NEAR(r.same_server_factor, 71.0 / 64, 1e-12);
+  EXPECT_NEAR(9 * r.bidirectional_factor * r.infiniband_aggregate_factor * r.same_server_factor,
+              r.ratio / r.per_gpu_ratio, 1e-9);
+  EXPECT_NEAR(r.ratio / r.per_gpu_ratio, 16.02431, 1e-5);
+}
+
 TEST(ClaimInputs, StatedFiguresAreCopiedAsPublished) {
   const ClaimInputs in = inputs();
   EXPECT_DOUBLE_EQ(in.article.stated_nvl72_layer_seconds, 6.9e-6);

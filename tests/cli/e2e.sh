@@ -31,6 +31,11 @@ expect 0 "891,813,888 B" "6.860 us" "1,783.6 us" "260.0x" "497.94 GB/s per serve
   "120.96 us (stated 120.96 us)" "6.72 us (stated 6.72 us): 18x" "ratio 16.2x" -- claim --arithmetic-only
 expect 0 "(c) moesim's simulation" "H200, node-dedup" "Which assumptions make the difference" -- \
   claim --set network=analytic
+# The real default run once (flow model, ideal and calibrated kernels): every stage of (d) and the H800 assumption.
+expect 0 "4 of the 58 MoE layers simulated" "Calibrated kernels" "trtllm-mnnvl on gb200-nvl72" \
+  "deepep-low-latency on h800-ib — assumption" "fixed cost per layer (dispatch + combine)" "(d) Where the 260x goes" \
+  "(ii) bandwidth only, per GPU per direction" "(iii) ideal fluid, direct" "(iv) calibrated kernels, node-dedup" \
+  "a factor 16.02 = 9" --
 
 # plan: every published row reproduced (or flagged) with its stated figure.
 expect 0 "835.6B" "836B (matches)" "0.6T (matches)" "3,038.2B" "3,048B (DIFFERS)" "2.13T (matches)" \
@@ -59,6 +64,12 @@ expect 2 "$bad/include-cycle.yaml:2: key 'include'" -- run $bad/include-cycle.ya
 expect 2 "$bad/missing-include.yaml:2: key 'include': cannot open" -- run $bad/missing-include.yaml
 expect 2 "$bad/bad-syntax.yaml:" -- run $bad/bad-syntax.yaml
 expect 2 "$bad/no-source.yaml:1: key 'source': missing required key" -- run $bad/no-source.yaml
+expect 2 "$bad/unknown-kernel.yaml:5: key 'decode.calibration.kernel': no fitted calibration for kernel 'deepep-normal'" -- \
+  run $bad/unknown-kernel.yaml
+expect 2 "$bad/calibration-unknown-key.yaml:7: key 'decode.calibration.sytem': unknown key" -- \
+  run $bad/calibration-unknown-key.yaml
+expect 2 "command line: key 'decode.calibration.system': no fitted calibration" -- \
+  run configs/scenarios/ep72-h200-9x-calibrated.yaml --set calibration.system=h200-hgx
 expect 2 "command line: key 'decode.batch_per_gpu': expected an integer" -- \
   run configs/scenarios/ep72-h200-9x.yaml --set batch_per_gpu=many
 for file in $bad/*.yaml; do
@@ -72,6 +83,13 @@ ls "$work"/.t.json.tmp.* >/dev/null 2>&1 && fail "a temporary trace file was lef
 small=(configs/scenarios/ep72-gb200-nvl72.yaml --set ep_size=8 --set batch_per_gpu=16)
 expect 0 "per-user tokens/s" "memory per GPU" "headroom" -- run "${small[@]}"
 expect 0 "\"dispatch_p50_us\":" "\"tokens_per_second_per_gpu\":" -- run "${small[@]}" --json
+expect 0 "kernels   ideal fluid" -- run "${small[@]}"
+expect 0 "kernels   calibrated: trtllm-mnnvl fitted on gb200-nvl72" "with the kernel's fixed costs" -- \
+  run "${small[@]}" --set calibration.kernel=trtllm-mnnvl --set calibration.system=gb200-nvl72
+expect 0 "\"calibration\":\"trtllm-mnnvl@gb200-nvl72\"" "\"calibration_dispatch_fixed_us\":8.66" -- \
+  run configs/scenarios/ep72-gb200-nvl72-calibrated.yaml --set ep_size=8 --set batch_per_gpu=16 --json
+expect 0 "calibration,calibration_dispatch_fixed_us" "deepep-low-latency@h800-ib" -- \
+  run configs/scenarios/ep72-h200-9x-calibrated.yaml --set ep_size=8 --set batch_per_gpu=16 --csv
 expect 0 "scenario,model,gpu,fabric,ep_size" -- run "${small[@]}" --csv --trace "$work/trace.json"
 grep -q '"traceEvents"' "$work/trace.json" || fail "trace lacks traceEvents"
 grep -q '"name":"dispatch"' "$work/trace.json" || fail "trace lacks dispatch spans"

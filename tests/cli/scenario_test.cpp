@@ -103,5 +103,92 @@ TEST(Scenario, ErrorsNameFileLineAndKey) {
             std::string::npos);
 }
 
+TEST(ScenarioCalibration, AbsentMeansTheIdealFluid) {
+  const Scenario s = load_scenario(kScenarios + "ep72-h200-9x.yaml");
+  EXPECT_FALSE(s.calibration.has_value());
+  EXPECT_EQ(calibration_label(s.calibration), "none");
+  for (const double fraction : s.decode.calibration.bandwidth_fraction) EXPECT_EQ(fraction, 1.0);
+  EXPECT_EQ(s.decode.calibration.dispatch_phase_overhead, sim::Picoseconds{0});
+  EXPECT_EQ(s.decode.calibration.combine_phase_overhead, sim::Picoseconds{0});
+}
+
+TEST(ScenarioCalibration, LoadsTheFittedKernelFromTheDefaultFile) {
+  // configs/validation/kernel-calibration.yaml, deepep-low-latency on h800-ib: dispatch 29.7363 us,
+  // combine 38.0699 us, scale-up fraction 0.8310, scale-out 0.9330 (ScaleOut and Core tiers).
+  const Scenario s = load_scenario(kScenarios + "ep72-h200-9x-calibrated.yaml");
+  ASSERT_TRUE(s.calibration.has_value());
+  EXPECT_EQ(s.calibration->kernel, "deepep-low-latency");
+  EXPECT_EQ(s.calibration->system, "h800-ib");
+  EXPECT_TRUE(s.calibration->file.ends_with("configs/validation/kernel-calibration.yaml"))
+      << s.calibration->file;
+  EXPECT_EQ(calibration_label(s.calibration), "deepep-low-latency@h800-ib");
+  const workloads::KernelCalibration& k = s.decode.calibration;
+  EXPECT_EQ(k.dispatch_phase_overhead, sim::from_seconds(29.7363e-6));
+  EXPECT_EQ(k.combine_phase_overhead, sim::from_seconds(38.0699e-6));
+  EXPECT_DOUBLE_EQ(k.bandwidth_fraction[0], 0.8310);
+  EXPECT_DOUBLE_EQ(k.bandwidth_fraction[1], 0.9330);
+  EXPECT_DOUBLE_EQ(k.bandwidth_fraction[2], 0.9330);
+  EXPECT_EQ(s.decode.ep_size, 72u);  // everything else from the included scenario
+}
+
+TEST(ScenarioCalibration, CommandLineKeysMergeWithTheFile) {
+  EXPECT_EQ(parse_override("calibration=none").key, "decode.calibration");
+  EXPECT_EQ(parse_override("calibration.kernel=x").key, "decode.calibration.kernel");
+  EXPECT_EQ(parse_override("decode.calibration.file=f.yaml").key, "decode.calibration.file");
+  EXPECT_THROW(parse_override("calibration.sytem=x"), UsageError);
+  // `none` on the command line switches the file's calibration off.
+  EXPECT_FALSE(load_scenario(kScenarios + "ep72-h200-9x-calibrated.yaml",
+                             std::vector{parse_override("calibration=none")})
+                   .calibration.has_value());
+  // Both keys on the command line calibrate an uncalibrated scenario (trtllm-mnnvl on
+  // gb200-nvl72: 8.6643 us, 10.6762 us, scale-up 0.6070).
+  const Scenario nvl72 =
+      load_scenario(kScenarios + "ep72-gb200-nvl72.yaml",
+                    std::vector{parse_override("calibration.kernel=trtllm-mnnvl"),
+                                parse_override("calibration.system=gb200-nvl72")});
+  ASSERT_TRUE(nvl72.calibration.has_value());
+  EXPECT_EQ(nvl72.decode.calibration.dispatch_phase_overhead, sim::from_seconds(8.6643e-6));
+  EXPECT_EQ(nvl72.decode.calibration.combine_phase_overhead, sim::from_seconds(10.6762e-6));
+  EXPECT_DOUBLE_EQ(nvl72.decode.calibration.bandwidth_fraction[0], 0.6070);
+  // One key on the command line, the other from the file: the merged pair must exist.
+  EXPECT_EQ(error_of(kScenarios + "ep72-h200-9x-calibrated.yaml",
+                     {parse_override("calibration.system=h200-hgx")})
+                .rfind("command line: key 'decode.calibration.system': no fitted calibration for "
+                       "kernel 'deepep-low-latency' on system 'h200-hgx'",
+                       0),
+            0u);
+  // NCCL's sets are fitted on one even all-to-all, which the decode step has no phase for.
+  EXPECT_EQ(error_of(kScenarios + "ep72-gb200-nvl72.yaml",
+                     {parse_override("calibration.kernel=nccl-alltoall"),
+                      parse_override("calibration.system=gb200-nvl72")}),
+            "command line: key 'decode.calibration.kernel': 'nccl-alltoall' on 'gb200-nvl72' was "
+            "not fitted as dispatch and combine phases (only an even all-to-all), so the decode "
+            "step cannot apply it");
+  EXPECT_EQ(error_of(kScenarios + "ep72-h200-9x.yaml", {parse_override("calibration.kernel=x")}),
+            "command line: key 'decode.calibration.system': missing required key");
+  EXPECT_EQ(error_of(kScenarios + "ep72-h200-9x.yaml", {parse_override("calibration=fast")}),
+            "command line: key 'decode.calibration': expected 'none' (ideal fluid) or a mapping "
+            "{kernel: K, system: S[, file: F]}");
+  EXPECT_NE(error_of(kScenarios + "ep72-h200-9x.yaml",
+                     {parse_override("calibration.kernel=trtllm-mnnvl"),
+                      parse_override("calibration.system=gb200-nvl72"),
+                      parse_override("calibration.file=/nonexistent/k.yaml")})
+                .find("key 'decode.calibration.file': cannot open '/nonexistent/k.yaml'"),
+            std::string::npos);
+}
+
+TEST(ScenarioCalibration, ErrorsNameFileLineAndKey) {
+  EXPECT_EQ(error_of(kBad + "unknown-kernel.yaml")
+                .rfind(kBad + "unknown-kernel.yaml:5: key 'decode.calibration.kernel': no fitted "
+                              "calibration for kernel 'deepep-normal' on system 'h800-ib'",
+                       0),
+            0u);
+  EXPECT_EQ(error_of(kBad + "calibration-unknown-key.yaml")
+                .rfind(kBad + "calibration-unknown-key.yaml:7: key 'decode.calibration.sytem': "
+                              "unknown key",
+                       0),
+            0u);
+}
+
 }  // namespace
 }  // namespace moesim::cli

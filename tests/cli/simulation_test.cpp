@@ -41,6 +41,28 @@ TEST(Simulation, Nvl72AllToAllIsBoundByEachGpusNvlinkPort) {
   EXPECT_EQ(r.metrics.tiers[1].bytes, 0u);  // nothing leaves the rack
 }
 
+TEST(Simulation, CalibratedNvl72AllToAllIsBoundByTheAchievedBandwidth) {
+  // The EP16 case above with the fitted TensorRT-LLM MNNVL kernel (kernel-calibration.yaml:
+  // scale-up fraction 0.6070, fixed 8.6643 us per dispatch, 10.6762 us per combine). Every byte is
+  // carried as bytes / 0.607, so each GPU's port sees 480 copies at 0.607 x 900 = 546.3 GB/s:
+  //   dispatch >= 480 x 7,392 B / 546.3 GB/s = 6.495 us + 3.33 us = 9.825 us (from the first send)
+  //   combine  >= 480 x 14,336 B / 546.3 GB/s = 12.597 us + 3.33 us = 15.927 us
+  // and the all-to-all adds the fixed costs: >= 9.825 + 15.927 + 19.3405 = 45.09 us.
+  const RunResult r = run("ep72-gb200-nvl72-calibrated.yaml", {"ep_size=16", "routing=uniform"});
+  const double fraction = 0.6070;
+  const double dispatch_floor = 480 * kDispatchCopyBytes / (fraction * 900e9) * 1e6 + 2.88 + 0.45;
+  const double combine_floor = 480 * kCombineCopyBytes / (fraction * 900e9) * 1e6 + 2.88 + 0.45;
+  EXPECT_GE(r.metrics.dispatch.p50_us, dispatch_floor);
+  EXPECT_LE(r.metrics.dispatch.p50_us, 1.25 * dispatch_floor);
+  EXPECT_GE(r.metrics.combine.p50_us, combine_floor);
+  EXPECT_LE(r.metrics.combine.p50_us, 1.25 * combine_floor);
+  const Scenario s = load_scenario(kScenarios + "ep72-gb200-nvl72-calibrated.yaml",
+                                   std::vector{parse_override("ep_size=16")});
+  EXPECT_NEAR(all_to_all_p50_us(s.decode, r.metrics),
+              r.metrics.dispatch.p50_us + r.metrics.combine.p50_us + 8.6643 + 10.6762, 1e-6);
+  EXPECT_GE(all_to_all_p50_us(s.decode, r.metrics), dispatch_floor + combine_floor + 19.3405);
+}
+
 TEST(Simulation, HgxAllToAllIsBoundByEachGpusNic) {
   // EP16 over two HGX H200 servers, batch 64, uniform: half of a GPU's 512 copies go to the other
   // server through its own 400 Gb/s = 50 GB/s NIC: dispatch >= 256 x 7,392 B / 50 GB/s = 37.85 us

@@ -1,5 +1,10 @@
 #include "tools/moesim/claim.h"
 
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "tools/moesim/claim_cases.h"
+#include "tools/moesim/paths.h"
 #include "topology/config.h"
 
 namespace moesim::cli {
@@ -101,7 +106,83 @@ ClaimArithmetic reproduce_claim(const ClaimInputs& inputs) {
   r.h200_per_gpu_seconds =
       r.per_gpu_routed_bytes * r.h200_remote_fraction / l.h200_nic_bytes_per_second;
   r.per_gpu_ratio = r.h200_per_gpu_seconds / r.nvl72_per_gpu_seconds;
+  r.bidirectional_factor =
+      a.nvl72_aggregate_bytes_per_second / (a.gpus * l.nvl72_nvlink_bytes_per_second);
+  r.infiniband_aggregate_factor =
+      a.gpus * l.h200_nic_bytes_per_second / a.h200_aggregate_bytes_per_second;
+  r.same_server_factor = r.nvl72_remote_fraction / r.h200_remote_fraction;
   return r;
+}
+
+double ClaimCase::all_to_all_us() const {
+  return all_to_all_p50_us(scenario.decode, result.metrics);
+}
+double ClaimCase::dispatch_us() const {
+  return result.metrics.dispatch.p50_us +
+         scenario.decode.calibration.dispatch_phase_overhead.microseconds();
+}
+double ClaimCase::combine_us() const {
+  return result.metrics.combine.p50_us +
+         scenario.decode.calibration.combine_phase_overhead.microseconds();
+}
+double ClaimCase::fixed_us() const {
+  return scenario.decode.calibration.dispatch_phase_overhead.microseconds() +
+         scenario.decode.calibration.combine_phase_overhead.microseconds();
+}
+
+ClaimCalibrations load_claim_calibrations(const config::ConfigMap& claim_file) {
+  const config::ConfigMap section = claim_file.map("calibrations");
+  section.expect_only({"file", "nvl72", "h200"});
+  ClaimCalibrations calibrations;
+  calibrations.file = resolve_relative(claim_file.file(), section.string("file"));
+  auto side = [&](std::string_view name) {
+    const config::ConfigMap map = section.map(name);
+    map.expect_only({"kernel", "system", "basis"});
+    return SideCalibration{map.string("kernel"), map.string("system"), map.string("basis")};
+  };
+  calibrations.nvl72 = side("nvl72");
+  calibrations.h200 = side("h200");
+  return calibrations;
+}
+
+// The claim's two scenarios, each in both dispatch modes, as ideal fluids (cases 0..3: NVL72
+// direct, NVL72 node-dedup, H200 direct, H200 node-dedup) and with the fitted kernels (4..7, same
+// order). All eight run in parallel.
+std::vector<ClaimCase> simulate_claim_cases(const config::ConfigMap& claim_file,
+                                            const ClaimCalibrations& calibrations,
+                                            const std::vector<ScenarioOverride>& extra) {
+  const config::ConfigMap scenarios = claim_file.map("scenarios");
+  scenarios.expect_only({"nvl72", "h200"});
+  std::vector<ClaimCase> cases;
+  for (const bool calibrated : {false, true}) {
+    for (const std::string_view side : {"nvl72", "h200"}) {
+      const std::string file = resolve_relative(claim_file.file(), scenarios.string(side));
+      const SideCalibration& kernel = side == "nvl72" ? calibrations.nvl72 : calibrations.h200;
+      for (const std::string_view mode : {"direct", "node-dedup"}) {
+        std::vector<ScenarioOverride> overrides = extra;
+        overrides.push_back({"decode.dispatch_mode", std::string(mode)});
+        if (calibrated) {
+          overrides.push_back({"decode.calibration.kernel", kernel.kernel});
+          overrides.push_back({"decode.calibration.system", kernel.system});
+          overrides.push_back({"decode.calibration.file", calibrations.file});
+        } else {
+          overrides.push_back({"decode.calibration", "none"});
+        }
+        cases.push_back({fmt::format("{}, {}", side == "nvl72" ? "NVL72" : "H200", mode),
+                         load_scenario(file, overrides),
+                         {}});
+      }
+    }
+  }
+  std::vector<const Scenario*> scenario_list;
+  for (const ClaimCase& c : cases) scenario_list.push_back(&c.scenario);
+  spdlog::info(
+      "simulating {} and {}, both dispatch modes, ideal and calibrated ({} simulations in "
+      "parallel)",
+      cases.front().scenario.name, cases[2].scenario.name, cases.size());
+  std::vector<RunResult> results = simulate_all(scenario_list);
+  for (std::size_t i = 0; i < cases.size(); ++i) cases[i].result = std::move(results[i]);
+  return cases;
 }
 
 }  // namespace moesim::cli

@@ -100,6 +100,12 @@ struct ClaimArithmetic {
   double nvl72_per_gpu_seconds = 0;
   double h200_per_gpu_seconds = 0;
   double per_gpu_ratio = 0;
+  // ratio / per_gpu_ratio = servers x bidirectional_factor x infiniband_aggregate_factor x
+  // same_server_factor exactly (the shared expert's 9/8 cancels on both sides):
+  //   260 / 16.225 = 9 x (130 / 64.8) x (3.6 / 4.5) x (71 / 64) = 9 x 2.006 x 0.8 x 1.109 = 16.02
+  double bidirectional_factor = 0;         // NVL72 aggregate / (GPUs x per-direction NVLink)
+  double infiniband_aggregate_factor = 0;  // (GPUs x NIC per direction) / stated IB aggregate
+  double same_server_factor = 0;           // nvl72_remote_fraction / h200_remote_fraction
 };
 
 ClaimArithmetic reproduce_claim(const ClaimInputs& inputs);

@@ -45,6 +45,21 @@ void visit_values(const Scenario* scenario, const RunResult* result, bool includ
   put("routing", [&] { return std::string(to_string(d->routing)); });
   put("dispatch_mode", [&] { return std::string(to_string(d->dispatch_mode)); });
   put("network", [&] { return std::string(to_string(d->network)); });
+  // The kernel calibration applied ("none" = the ideal fluid) and its costs (fixed per phase and
+  // GPU; achieved fraction of link bandwidth per class; 1 when not calibrated).
+  put("calibration", [&] { return calibration_label(scenario->calibration); });
+  put("calibration_dispatch_fixed_us",
+      [&] { return number(d->calibration.dispatch_phase_overhead.microseconds()); });
+  put("calibration_combine_fixed_us",
+      [&] { return number(d->calibration.combine_phase_overhead.microseconds()); });
+  put("calibration_scale_up_fraction", [&] {
+    return number(
+        d->calibration.bandwidth_fraction[static_cast<std::size_t>(topology::LinkTier::ScaleUp)]);
+  });
+  put("calibration_scale_out_fraction", [&] {
+    return number(
+        d->calibration.bandwidth_fraction[static_cast<std::size_t>(topology::LinkTier::ScaleOut)]);
+  });
   put("two_micro_batch_overlap",
       [&] { return std::string(d->two_micro_batch_overlap ? "true" : "false"); });
   put("mtp_draft_tokens", [&] { return number(std::uint64_t{d->mtp_draft_tokens}); });
@@ -61,8 +76,7 @@ void visit_values(const Scenario* scenario, const RunResult* result, bool includ
     put(fmt::format("{}_p99_us", phase), [&] { return number((m->*member).p99_us); });
     put(fmt::format("{}_max_us", phase), [&] { return number((m->*member).max_us); });
   }
-  put("all_to_all_p50_us",
-      [&] { return number(m->dispatch.p50_us + m->combine.p50_us); });  // dispatch + combine
+  put("all_to_all_p50_us", [&] { return number(all_to_all_p50_us(*d, *m)); });
   put("step_time_us", [&] { return number(m->step_time_us); });
   put("tokens_per_user_per_step", [&] { return number(m->tokens_per_user_per_step); });
   put("tpot_us", [&] { return number(m->tpot_us); });
@@ -85,6 +99,7 @@ void visit_values(const Scenario* scenario, const RunResult* result, bool includ
   put("hbm_bytes_per_gpu", [&] { return number(m->hbm_bytes_per_gpu); });
   put("headroom_bytes_per_gpu", [&] { return number(memory_headroom_bytes(*m)); });
   put("expert_slots_per_gpu", [&] { return number(std::uint64_t{m->expert_slots_per_gpu}); });
+  put("simulated_moe_layers", [&] { return number(std::uint64_t{m->simulated_moe_layers}); });
   put("messages", [&] { return number(m->messages); });
   put("simulated_events", [&] { return number(m->simulated_events); });
   if (include_host_timing) {
@@ -104,6 +119,13 @@ std::string gb(double bytes) {
 }
 
 }  // namespace
+
+double all_to_all_p50_us(const workloads::DecodeConfig& decode,
+                         const workloads::DecodeMetrics& metrics) {
+  return metrics.dispatch.p50_us + metrics.combine.p50_us +
+         decode.calibration.dispatch_phase_overhead.microseconds() +
+         decode.calibration.combine_phase_overhead.microseconds();
+}
 
 double memory_headroom_bytes(const workloads::DecodeMetrics& m) {
   return m.hbm_bytes_per_gpu - m.weight_bytes_per_gpu - m.kv_cache_bytes_per_gpu -
@@ -168,8 +190,8 @@ std::vector<std::string> value_names() {
 }
 
 bool is_text_value(const std::string& name) {
-  static constexpr std::string_view kText[] = {"scenario", "model",         "gpu",    "fabric",
-                                               "routing",  "dispatch_mode", "network"};
+  static constexpr std::string_view kText[] = {
+      "scenario", "model", "gpu", "fabric", "routing", "dispatch_mode", "network", "calibration"};
   return std::find(std::begin(kText), std::end(kText), name) != std::end(kText);
 }
 
@@ -191,7 +213,7 @@ std::string render_table(const Scenario& scenario, const RunResult& result) {
   out += fmt::format(
       "decode    EP{} over {} domain(s), batch {} per GPU, context {} tokens, routing {}, dispatch "
       "{}, network {}{}{}, "
-      "{} step(s), seed {}\n\n",
+      "{} step(s), seed {}\n",
       d.ep_size, m.nodes, d.batch_per_gpu, with_commas(static_cast<double>(d.context_tokens)),
       to_string(d.routing), to_string(d.dispatch_mode), to_string(d.network),
       d.two_micro_batch_overlap ? ", two-micro-batch overlap" : "",
@@ -199,6 +221,22 @@ std::string render_table(const Scenario& scenario, const RunResult& result) {
                                        d.mtp_draft_tokens, 100 * d.mtp_acceptance)
                          : std::string(),
       d.steps, d.seed);
+  if (scenario.calibration) {
+    const auto fraction = [&](topology::LinkTier tier) {
+      return d.calibration.bandwidth_fraction[static_cast<std::size_t>(tier)];
+    };
+    out += fmt::format(
+        "kernels   calibrated: {} fitted on {} ({}): +{:.2f} us per dispatch, +{:.2f} us per "
+        "combine,\n          bandwidth x {:.3f} scale-up, x {:.3f} scale-out\n\n",
+        scenario.calibration->kernel, scenario.calibration->system, scenario.calibration->file,
+        d.calibration.dispatch_phase_overhead.microseconds(),
+        d.calibration.combine_phase_overhead.microseconds(), fraction(topology::LinkTier::ScaleUp),
+        fraction(topology::LinkTier::ScaleOut));
+  } else {
+    out +=
+        "kernels   ideal fluid (no kernel calibration: full link bandwidth, no fixed phase "
+        "cost)\n\n";
+  }
 
   Table phases({"per layer (us)", "mean", "p50", "p99", "max"});
   const std::pair<std::string, const workloads::LatencyStats*> rows[] = {
@@ -209,10 +247,20 @@ std::string render_table(const Scenario& scenario, const RunResult& result) {
   for (const auto& [name, stats] : rows)
     phases.add_row(
         {name, us(stats->mean_us), us(stats->p50_us), us(stats->p99_us), us(stats->max_us)});
-  out += phases.render("  ") + "\n";
+  out += phases.render("  ");
+  if (scenario.calibration)
+    out += fmt::format(
+        "  (dispatch and combine run from the first GPU's send; with the kernel's fixed costs one "
+        "layer's\n  all-to-all takes {} us, p50)\n",
+        us(all_to_all_p50_us(d, m)));
+  out += "\n";
 
   Table step({"decode step", "value"});
   step.add_row({"step time", fmt::format("{} us", us(m.step_time_us))});
+  if (m.simulated_moe_layers < scenario.model.moe_layer_count())
+    step.add_row(
+        {"MoE layers simulated", fmt::format("{} of {} (rest extrapolated)", m.simulated_moe_layers,
+                                             scenario.model.moe_layer_count())});
   step.add_row({"tokens per user per step", fmt::format("{:.3f}", m.tokens_per_user_per_step)});
   step.add_row({"TPOT", fmt::format("{} us", us(m.tpot_us))});
   step.add_row({"per-user tokens/s", fmt::format("{:.1f}", m.per_user_tokens_per_second)});

@@ -46,6 +46,13 @@ std::string render_csv(const Scenario& scenario, const RunResult& result);
 // microseconds of simulated time.
 std::string render_trace(const Scenario& scenario, const workloads::DecodeMetrics& metrics);
 
+// One MoE layer's dispatch + combine (p50) including a calibrated kernel's fixed cost per phase.
+// The decode step measures a phase from the first GPU's send, and a GPU sends only after the fixed
+// cost (workloads/decode.h), so the cost is added back to match the calibration's phase time
+// (workloads/calibration.h). Equals dispatch p50 + combine p50 for the ideal fluid.
+double all_to_all_p50_us(const workloads::DecodeConfig& decode,
+                         const workloads::DecodeMetrics& metrics);
+
 // Per-GPU memory headroom after weights, KV cache and activations (bytes; negative = does not fit).
 double memory_headroom_bytes(const workloads::DecodeMetrics& metrics);
 

@@ -4,12 +4,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 
 #include "tools/moesim/cli.h"
 #include "tools/moesim/paths.h"
 #include "topology/builders.h"
 #include "topology/config.h"
+#include "workloads/calibration.h"
 
 namespace moesim::cli {
 
@@ -39,7 +41,12 @@ const std::initializer_list<std::string_view> kDecodeKeys{"ep_size",
                                                           "network",
                                                           "steps",
                                                           "sampled_moe_layers",
-                                                          "seed"};
+                                                          "seed",
+                                                          "calibration"};
+// decode.calibration's keys; on the command line: calibration.KEY (or decode.calibration.KEY).
+const std::initializer_list<std::string_view> kCalibrationKeys{"kernel", "system", "file"};
+// The fitted-parameter file used when decode.calibration names no `file`.
+constexpr std::string_view kDefaultCalibrationFile = "validation/kernel-calibration.yaml";
 const std::initializer_list<std::string_view> kMemoryKeys{"reserve_fraction", "basis"};
 const std::initializer_list<std::string_view> kCostKeys{"usd_per_gpu_hour", "basis"};
 const std::initializer_list<std::string_view> kOverridableTopLevel{"name", "model", "gpu",
@@ -82,10 +89,21 @@ ConfigMap override_layer(std::span<const ScenarioOverride> overrides) {
   YAML::Node root(YAML::NodeType::Map);
   for (const ScenarioOverride& override : overrides) {
     const auto dot = override.key.find('.');
-    if (dot == std::string::npos)
+    if (dot == std::string::npos) {
       root[override.key] = override.value;
-    else
-      root[override.key.substr(0, dot)][override.key.substr(dot + 1)] = override.value;
+      continue;
+    }
+    const std::string section = override.key.substr(0, dot);
+    const std::string rest = override.key.substr(dot + 1);
+    const auto nested = rest.find('.');  // decode.calibration.KEY
+    if (nested == std::string::npos) {
+      root[section][rest] = override.value;
+      continue;
+    }
+    const std::string parent = rest.substr(0, nested);
+    if (!root[section][parent].IsMap())  // a later KEY replaces an earlier "calibration=none"
+      root[section][parent] = YAML::Node(YAML::NodeType::Map);
+    root[section][parent][rest.substr(nested + 1)] = override.value;
   }
   ConfigMap map(root, std::string(kCommandLine));
   map.expect_only({"name", "model", "gpu", "fabric", "decode", "memory", "cost"});
@@ -116,6 +134,13 @@ class Section {
     for (auto map = maps_.rbegin(); map != maps_.rend(); ++map)
       if (map->has(key)) return &*map;
     return nullptr;
+  }
+  // Every layer's map that sets `key`, highest precedence first.
+  std::vector<const ConfigMap*> all_with(std::string_view key) const {
+    std::vector<const ConfigMap*> found;
+    for (auto map = maps_.rbegin(); map != maps_.rend(); ++map)
+      if (map->has(key)) found.push_back(&*map);
+    return found;
   }
   // The map to read `key` from; if no layer sets it, the highest one (so "missing required key"
   // points there).
@@ -250,6 +275,109 @@ workloads::DecodeConfig load_decode(const Section& decode, Scenario& scenario) {
   return config;
 }
 
+// The default fitted-parameter file for a calibration written in `written_in`: the first
+// <dir>/validation/kernel-calibration.yaml or <dir>/configs/validation/kernel-calibration.yaml
+// walking up from that file's directory (the command line: the current directory), then
+// $MOESIM_CONFIGS and the source tree moesim was built from. Empty if none exists.
+std::string default_calibration_file(const std::string& written_in) {
+  std::error_code error;
+  std::vector<fs::path> candidates;
+  fs::path directory =
+      fs::absolute(written_in.empty() ? fs::path(".") : fs::path(written_in).parent_path(), error);
+  for (; !directory.empty(); directory = directory.parent_path()) {
+    candidates.push_back(directory / kDefaultCalibrationFile);
+    candidates.push_back(directory / "configs" / kDefaultCalibrationFile);
+    if (directory == directory.root_path()) break;
+  }
+  if (const char* configured = std::getenv("MOESIM_CONFIGS"))
+    candidates.push_back(fs::path(configured) / kDefaultCalibrationFile);
+#ifdef MOESIM_SOURCE_DIR
+  candidates.push_back(fs::path(MOESIM_SOURCE_DIR) / "configs" / kDefaultCalibrationFile);
+#endif
+  for (const fs::path& candidate : candidates) {
+    if (!fs::is_regular_file(candidate, error)) continue;
+    // Relative to the current directory when below it (shorter in reports), else absolute.
+    const fs::path relative = candidate.lexically_normal().lexically_proximate(fs::current_path());
+    const bool below = !relative.empty() && *relative.begin() != "..";
+    return (below ? relative : candidate.lexically_normal()).string();
+  }
+  return {};
+}
+
+// decode.calibration: `none` (or absent) = the ideal fluid; a mapping {kernel, system, file}
+// merged key by key over the layers above the highest `none`. Sets scenario.calibration and
+// scenario.decode.calibration.
+void load_calibration(const Section& decode, Scenario& scenario) {
+  std::vector<ConfigMap> parts;  // the calibration mappings, highest precedence first
+  for (const ConfigMap* layer : decode.all_with("calibration")) {
+    const YAML::Node node = layer->node()["calibration"];
+    if (node.IsMap()) {
+      parts.push_back(layer->map("calibration"));
+      parts.back().expect_only(kCalibrationKeys);
+      continue;
+    }
+    if (!node.IsScalar() || layer->string("calibration") != "none")
+      layer->fail("calibration",
+                  "expected 'none' (ideal fluid) or a mapping {kernel: K, system: S[, file: F]}");
+    break;  // `none`: lower layers do not apply
+  }
+  if (parts.empty()) return;
+  auto supplier = [&](std::string_view key) -> const ConfigMap* {
+    for (const ConfigMap& part : parts)
+      if (part.has(key)) return &part;
+    return nullptr;
+  };
+  const ConfigMap* kernel_map = supplier("kernel");
+  if (!kernel_map) parts.front().fail("kernel", "missing required key");
+  const ConfigMap* system_map = supplier("system");
+  if (!system_map) parts.front().fail("system", "missing required key");
+  CalibrationChoice choice{kernel_map->string("kernel"), system_map->string("system"), {}};
+  std::error_code error;
+  if (const ConfigMap* file_map = supplier("file")) {
+    choice.file = resolve_relative(base_file(*file_map), file_map->string("file"));
+    if (!fs::is_regular_file(choice.file, error))
+      file_map->fail("file", fmt::format("cannot open '{}'", choice.file));
+  } else {
+    choice.file = default_calibration_file(base_file(*kernel_map));
+    if (choice.file.empty())
+      kernel_map->fail("kernel", fmt::format("cannot find {} (looked above {}, in "
+                                             "$MOESIM_CONFIGS and the source tree); name it with "
+                                             "calibration.file",
+                                             kDefaultCalibrationFile, kernel_map->file()));
+  }
+  const workloads::CalibrationFile fitted = workloads::load_calibration_file(choice.file);
+  std::string available;
+  bool kernel_known = false;
+  for (const workloads::FittedKernel& set : fitted.calibrations) {
+    kernel_known = kernel_known || set.kernel == choice.kernel;
+    available += fmt::format("{}{} on {}", available.empty() ? "" : ", ", set.kernel, set.system);
+  }
+  const workloads::FittedKernel* found = nullptr;
+  try {
+    found = &workloads::find_calibration(fitted.calibrations, choice.kernel, choice.system);
+  } catch (const std::out_of_range&) {
+    const ConfigMap& at = kernel_known ? *system_map : *kernel_map;
+    at.fail(
+        kernel_known ? "system" : "kernel",
+        fmt::format("no fitted calibration for kernel '{}' on system '{}' in {} (available: {})",
+                    choice.kernel, choice.system, choice.file, available));
+  }
+  // A set fitted on one even all-to-all (NCCL) has no dispatch/combine costs the decode step
+  // could apply; using it would silently drop its fixed cost.
+  using workloads::CommPhase;
+  if (!found->phase_fitted[static_cast<std::size_t>(CommPhase::Dispatch)] ||
+      !found->phase_fitted[static_cast<std::size_t>(CommPhase::Combine)])
+    kernel_map->fail("kernel",
+                     fmt::format("'{}' on '{}' was not fitted as dispatch and combine "
+                                 "phases (only {}), so the decode step cannot apply it",
+                                 choice.kernel, choice.system,
+                                 found->phase_fitted[static_cast<std::size_t>(CommPhase::AllToAll)]
+                                     ? "an even all-to-all"
+                                     : "no phase"));
+  scenario.decode.calibration = workloads::to_decode_calibration(*found);
+  scenario.calibration = std::move(choice);
+}
+
 std::string gigabytes(double bytes) {
   return fmt::format("{:.1f} GB", bytes / 1e9);
 }
@@ -295,16 +423,19 @@ ScenarioOverride parse_override(const std::string& text) {
   auto listed = [](const std::initializer_list<std::string_view>& keys, std::string_view name) {
     return std::find(keys.begin(), keys.end(), name) != keys.end();
   };
-  if (key.find('.') == std::string::npos && !listed(kOverridableTopLevel, key))
+  if ((key.find('.') == std::string::npos && !listed(kOverridableTopLevel, key)) ||
+      key.starts_with("calibration."))
     key = fmt::format("decode.{}", key);
   const auto dot = key.find('.');
   const std::string section = dot == std::string::npos ? key : key.substr(0, dot);
   const std::string name = dot == std::string::npos ? "" : key.substr(dot + 1);
   const bool known = dot == std::string::npos ? listed(kOverridableTopLevel, key)
-                     : section == "decode"    ? listed(kDecodeKeys, name)
-                     : section == "memory"    ? listed(kMemoryKeys, name)
-                     : section == "cost"      ? listed(kCostKeys, name)
-                                              : false;
+                     : section == "decode"
+                         ? listed(kDecodeKeys, name) || (name.starts_with("calibration.") &&
+                                                         listed(kCalibrationKeys, name.substr(12)))
+                     : section == "memory" ? listed(kMemoryKeys, name)
+                     : section == "cost"   ? listed(kCostKeys, name)
+                                           : false;
   if (!known)
     throw UsageError(fmt::format(
         "unknown scenario key '{}' (a bare key means decode.KEY; see docs/scenarios.md)", key));
@@ -332,6 +463,7 @@ Scenario load_scenario(const std::string& file, std::span<const ScenarioOverride
   const Section decode(layers, "decode", kDecodeKeys);
   if (!decode.present()) layers.back().fail("decode", "missing required key");
   scenario.decode = load_decode(decode, scenario);
+  load_calibration(decode, scenario);
 
   const Section memory(layers, "memory", kMemoryKeys);
   if (!memory.present())
@@ -400,6 +532,10 @@ std::string_view to_string(workloads::DispatchMode mode) {
 
 std::string_view to_string(workloads::NetworkKind kind) {
   return kind == workloads::NetworkKind::Flow ? "flow" : "analytic";
+}
+
+std::string calibration_label(const std::optional<CalibrationChoice>& calibration) {
+  return calibration ? fmt::format("{}@{}", calibration->kernel, calibration->system) : "none";
 }
 
 }  // namespace moesim::cli

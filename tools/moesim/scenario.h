@@ -1,20 +1,22 @@
 #pragma once
 // Scenario files: one decode configuration to simulate (docs/scenarios.md is the reference).
 //
-//   source: "..."                          # required in every file: where the numbers come from
-//   name: EP72 on nine HGX H200 servers     # optional label
-//   include: [base.yaml]                   # optional: other scenario files whose keys this one
-//   overrides model: ../models/deepseek-v3.yaml      # a catalogue file (relative to this file) or
-//   an inline mapping gpu: ../hardware/h200-sxm.yaml         # idem fabric:
-//   ../fabrics/hgx-h200-9.yaml     # idem decode: {ep_size: 72, batch_per_gpu: 64, context_tokens:
-//   4096, routing: group-limited, ...} memory: {reserve_fraction: 0.10}       # HBM kept free for
-//   activations, CUDA graphs, fragmentation cost: {usd_per_gpu_hour: 2.0, basis: "assumption: ..."}
-//   # optional, for `compare`
+//   source: "..."                        required in every file: where the numbers come from
+//   name: EP72 on nine HGX H200 servers  optional label
+//   include: [base.yaml]                 optional: files whose keys this one overrides
+//   model: ../models/deepseek-v3.yaml    a catalogue file (relative to this file) or a mapping
+//   gpu: ../hardware/h200-sxm.yaml       idem
+//   fabric: ../fabrics/hgx-h200x9.yaml   idem
+//   decode: {ep_size: 72, batch_per_gpu: 64, context_tokens: 4096, routing: group-limited, ...,
+//            calibration: {kernel: deepep-low-latency, system: h800-ib}}   (or none: ideal fluid)
+//   memory: {reserve_fraction: 0.10}     HBM kept free for activations, CUDA graphs, fragmentation
+//   cost: {usd_per_gpu_hour: 2.0, basis: "assumption: ..."}   optional, for `compare`
 //
 // Precedence, highest first: command-line overrides (--set / sweep --vary), the file itself, then
 // its includes with later entries overriding earlier ones (each include's own includes rank just
 // below it). `model`, `gpu` and `fabric` are taken whole from the highest layer that names them;
-// `decode`, `memory` and `cost` merge key by key. Every value is read through config::ConfigMap
+// `decode`, `memory` and `cost` merge key by key; so do the keys of decode.calibration, down to the
+// highest layer that says `calibration: none`. Every value is read through config::ConfigMap
 // from the file that supplied it, so an error names that file, the line and the key.
 #include <cstdint>
 #include <memory>
@@ -43,6 +45,14 @@ struct CostAssumption {
   std::string basis;  // what the price is based on (always an assumption; printed with the result)
 };
 
+// Which fitted kernel calibration a scenario applies (decode.calibration); absent = the ideal
+// fluid.
+struct CalibrationChoice {
+  std::string kernel;  // e.g. "deepep-low-latency"
+  std::string system;  // the measured system it was fitted on, e.g. "h800-ib"
+  std::string file;    // the fitted-parameter file it was read from
+};
+
 struct Scenario {
   std::string file;
   std::string name;
@@ -51,7 +61,8 @@ struct Scenario {
   workloads::ModelSpec model;
   workloads::GpuSpec gpu;
   std::shared_ptr<const topology::Fabric> fabric;
-  workloads::DecodeConfig decode;
+  workloads::DecodeConfig decode;  // decode.calibration holds the applied kernel costs
+  std::optional<CalibrationChoice> calibration;
   double memory_reserve_fraction = 0;
   std::optional<CostAssumption> cost;
   // "file:line" of decode.ep_size and decode.batch_per_gpu, for errors found after loading.
@@ -88,5 +99,7 @@ std::uint32_t largest_batch_per_gpu(const workloads::ModelSpec& model,
 std::string_view to_string(workloads::RoutingKind kind);
 std::string_view to_string(workloads::DispatchMode mode);
 std::string_view to_string(workloads::NetworkKind kind);
+// "none" for the ideal fluid, else "KERNEL@SYSTEM" (the CSV/JSON value).
+std::string calibration_label(const std::optional<CalibrationChoice>& calibration);
 
 }  // namespace moesim::cli
