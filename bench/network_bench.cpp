@@ -133,6 +133,16 @@ BENCHMARK_CAPTURE(BM_FlowNetwork, hgx_varied, false, true)
     ->Arg(72)
     ->Arg(144)
     ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_Naive, nvl72_equal, true, false)
+    ->Arg(72)
+    ->Arg(144)
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(1);
+BENCHMARK_CAPTURE(BM_Naive, hgx_equal, false, false)
+    ->Arg(72)
+    ->Arg(144)
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(1);
 BENCHMARK_CAPTURE(BM_Naive, nvl72_varied, true, true)
     ->Arg(72)
     ->Arg(144)
