@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(
-  g++ cmake ninja-build git
+  g++ cmake ninja-build git pkg-config
   libboost-graph-dev libspdlog-dev libyaml-cpp-dev
   libgtest-dev libbenchmark-dev
   libtbb-dev        # benchmark baseline only (tbb::concurrent_priority_queue)
