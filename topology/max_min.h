@@ -1,24 +1,14 @@
 #pragma once
-// Internal: the max-min fair rate solver behind FlowNetwork (flat arrays, integer ids, no per-event
-// allocation once warmed up). Exposed as a header so that bench/network_bench.cpp can drive it
-// directly.
+// Internal: the exact restart-level max-min solver (the reference FlowNetwork can run on, see
+// FlowSolver in topology/network.h; flat arrays, integer ids, no per-event allocation once warmed
+// up). Exposed as a header so that bench/network_bench.cpp can drive it directly.
 #include <cstdint>
 #include <span>
 #include <vector>
 
-#include "topology/fabric.h"
+#include "topology/rate_solver.h"
 
 namespace moesim::topology {
-
-using FlowIndex = std::uint32_t;
-
-// Relative slack removed before rounding a transfer time up to whole picoseconds: 1e-10 of the
-// duration (0.01 ps per 100 us), far above accumulated double rounding and far below any tolerance
-// we check.
-inline constexpr double kRoundingSlack = 1e-10;
-// ceil(bytes / rate in picoseconds x (1 - kRoundingSlack)): the rounding rule of both network
-// models.
-std::int64_t transfer_picoseconds(double bytes, double rate_bytes_per_second);
 
 // Exact max-min fair rates by progressive filling on directed links (all unfrozen flows grow at one
 // rate; when a link's capacity is used up its unfrozen flows freeze at the current level),
@@ -40,39 +30,22 @@ std::int64_t transfer_picoseconds(double bytes, double rate_bytes_per_second);
 // Each flow's bytes drain at its rate; its finish is now + remaining / rate rounded up
 // (transfer_picoseconds). Finish times live in a min-heap with lazy invalidation; only re-solved
 // flows get new entries.
-class MaxMinSolver {
+class MaxMinSolver final : public RateSolver {
  public:
   explicit MaxMinSolver(const Fabric& fabric);
 
-  // Stores the route of flow slot `flow` (slots are dense small integers chosen by the caller).
-  void set_route(FlowIndex flow, std::span<const LinkId> links);
-  std::span<const LinkId> route(FlowIndex flow) const {
-    return {routes_.data() + static_cast<std::size_t>(flow) * stride_, route_length_[flow]};
-  }
-  // The flow's links as the solver constrains them (series links merged, see merge_series_links).
-  std::span<const LinkId> constraints(FlowIndex flow) const {
-    return {constraints_.data() + static_cast<std::size_t>(flow) * stride_,
-            constraint_length_[flow]};
-  }
-  // The flow joins the transferring set with `bytes` to move (its rate is set by the next solve()).
-  // Precondition: the slot is not transferring and was not removed by take_finished() since the
-  // last solve() (FlowNetwork reuses a freed slot only for a message submitted after the solve), so
-  // a flow is solved at most once per solve and flows_on_ bounds each link's list.
-  void activate(FlowIndex flow, double bytes, std::int64_t now_ps);
-  // Removes every transferring flow whose finish is <= now_ps and lists it in `out` (cleared
-  // first).
-  void take_finished(std::int64_t now_ps, std::vector<FlowIndex>& out);
-  // Re-solves the rates after the activations and removals since the last solve (no-op without
-  // changes).
-  void solve(std::int64_t now_ps);
-
-  // The earliest finish among transferring flows (INT64_MAX if none).
-  std::int64_t next_finish_ps();
-  double rate(FlowIndex flow) const { return rate_[flow]; }
-  std::size_t active_flows() const { return active_count_; }
-  // Flow rates computed, summed over solves: the solver's work (a full re-solve would add
-  // active_flows()).
-  std::uint64_t flows_resolved() const { return flows_resolved_; }
+  void set_route(FlowIndex flow, std::span<const LinkId> links) override;
+  // Precondition (as RateSolver): FlowNetwork reuses a freed slot only for a message submitted
+  // after the solve, so a flow is solved at most once per solve and flows_on_ bounds each link's
+  // list.
+  void activate(FlowIndex flow, double bytes, std::int64_t now_ps) override;
+  void take_finished(std::int64_t now_ps, std::vector<FlowIndex>& out) override;
+  void solve(std::int64_t now_ps) override;  // no-op without changes
+  std::int64_t next_finish_ps() override;
+  double rate(FlowIndex flow) const override { return rate_[flow]; }
+  std::size_t active_flows() const override { return active_count_; }
+  // A full re-solve would add active_flows().
+  std::uint64_t flows_resolved() const override { return flows_resolved_; }
 
  private:
   struct FinishEntry {
@@ -92,13 +65,11 @@ class MaxMinSolver {
     }
   };
 
-  void ensure_slot(FlowIndex flow, std::size_t hops);
-  void merge_series_links(const Fabric& fabric);
+  void ensure_slot(FlowIndex flow);
   void progressive_filling();  // over to_solve_, appending the freeze order to order_
   void drop_stale_finishes();
 
   // Links.
-  std::vector<double> capacity_;
   std::vector<double> load_;  // sum of the current rates of the transferring flows on the link
   std::vector<std::uint32_t> flows_on_;  // transferring flows on the link
   std::vector<double> residual_;         // during a solve: capacity left for the unfrozen flows
@@ -110,12 +81,6 @@ class MaxMinSolver {
   std::vector<ShareEntry> share_heap_;
 
   // Flows by slot.
-  std::size_t stride_ = 8;
-  std::vector<LinkId> routes_;
-  std::vector<std::uint32_t> route_length_;
-  std::vector<LinkId> constraints_;
-  std::vector<std::uint32_t> constraint_length_;
-  std::vector<LinkId> constraint_of_;  // link -> the representative of its series class
   std::vector<double> remaining_bytes_;
   std::vector<double> rate_;
   std::vector<std::int64_t> last_update_ps_;

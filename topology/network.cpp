@@ -5,6 +5,7 @@
 #include <limits>
 #include <stdexcept>
 
+#include "topology/bottleneck_solver.h"
 #include "topology/max_min.h"
 
 namespace moesim::topology {
@@ -76,7 +77,8 @@ struct FlowNetwork::State final : sim::EventHandler {
   Fabric fabric;
   MessageSink& sink;
   sim::HandlerId handler;
-  MaxMinSolver solver;
+  std::unique_ptr<RateSolver> solver_owner;
+  RateSolver& solver;
   LinkAccounts accounts;
   FlowNetworkStats stats;
 
@@ -94,12 +96,15 @@ struct FlowNetwork::State final : sim::EventHandler {
   std::int64_t wake_ps = std::numeric_limits<std::int64_t>::max();
   bool handling = false;
 
-  State(sim::Engine& engine_, const Fabric& fabric_, MessageSink& sink_)
+  State(sim::Engine& engine_, const Fabric& fabric_, MessageSink& sink_, FlowSolver kind)
       : engine(engine_),
         fabric(fabric_),
         sink(sink_),
         handler(0),
-        solver(fabric_),
+        solver_owner(kind == FlowSolver::RestartLevel
+                         ? std::unique_ptr<RateSolver>(std::make_unique<MaxMinSolver>(fabric_))
+                         : std::make_unique<BottleneckSolver>(fabric_)),
+        solver(*solver_owner),
         accounts(fabric_.link_count()) {
     handler = engine.add_handler(*this);
   }
@@ -197,8 +202,9 @@ struct FlowNetwork::State final : sim::EventHandler {
   }
 };
 
-FlowNetwork::FlowNetwork(sim::Engine& engine, const Fabric& fabric, MessageSink& sink)
-    : state_(std::make_unique<State>(engine, fabric, sink)) {}
+FlowNetwork::FlowNetwork(sim::Engine& engine, const Fabric& fabric, MessageSink& sink,
+                         FlowSolver solver)
+    : state_(std::make_unique<State>(engine, fabric, sink, solver)) {}
 FlowNetwork::~FlowNetwork() = default;
 
 void FlowNetwork::submit(const Message& message) {

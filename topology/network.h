@@ -10,7 +10,7 @@
 // overhead + latency. Rounding: start times are exact integer picoseconds; a transfer's end is
 // computed once per rate change from the bytes remaining at that instant and rounded UP to a whole
 // picosecond (never early) after dropping a relative 1e-10 of floating-point noise
-// (topology/max_min.h, transfer_picoseconds).
+// (topology/rate_solver.h, transfer_picoseconds).
 #include <cstdint>
 #include <memory>
 
@@ -63,13 +63,21 @@ struct FlowNetworkStats {
   std::uint64_t engine_events = 0;   // engine events this model handled
 };
 
+// Which max-min solver a FlowNetwork runs on. Both give the max-min fair rates; they differ in how
+// they get there after a change: BottleneckGroups repairs only the groups of flows whose rate
+// changes (topology/bottleneck_solver.h, much faster with unequal sizes); RestartLevel re-solves
+// every flow at or above the lowest changed rate (topology/max_min.h, the reference: identical to
+// a from-scratch re-solve to the last bit).
+enum class FlowSolver : std::uint8_t { BottleneckGroups, RestartLevel };
+
 // Flow-level max-min fair model driven by the engine. It owns one engine event (the next instant at
 // which a flow starts transferring or finishes) and reschedules it; all changes at one instant are
 // batched into a single re-solve. Bytes and busy time are accounted per directed link (busy = >= 1
 // transferring flow).
 class FlowNetwork final : public NetworkModel {
  public:
-  FlowNetwork(sim::Engine& engine, const Fabric& fabric, MessageSink& sink);
+  FlowNetwork(sim::Engine& engine, const Fabric& fabric, MessageSink& sink,
+              FlowSolver solver = FlowSolver::BottleneckGroups);
   ~FlowNetwork() override;
   FlowNetwork(const FlowNetwork&) = delete;
   FlowNetwork& operator=(const FlowNetwork&) = delete;
