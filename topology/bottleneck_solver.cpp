@@ -39,8 +39,13 @@ BottleneckSolver::BottleneckSolver(const Fabric& fabric)
       group_version_(routes_.link_count(), 0),
       marked_(routes_.link_count(), 0),
       refresh_(routes_.link_count(), 0),
+      has_group_(routes_.link_count(), 0),
+      over_capacity_(routes_.link_count()),
       residual_(routes_.link_count(), 0),
-      unfrozen_(routes_.link_count(), 0) {}
+      unfrozen_(routes_.link_count(), 0) {
+  for (LinkId link = 0; link < routes_.link_count(); ++link)
+    over_capacity_[link] = routes_.capacity(link) * (1 + kTie);
+}
 
 void BottleneckSolver::ensure_slot(FlowIndex flow, std::size_t constraints) {
   if (constraints > pos_stride_) {  // only when a route longer than any before appears
@@ -99,6 +104,7 @@ void BottleneckSolver::join_group(FlowIndex flow, LinkId link, double remaining_
     clock_ps_[link] = now_ps;
     level_[link] = 0;
     passed_[link] = 0;
+    has_group_[link] = 1;
   }
   member_pos_[flow] = static_cast<std::uint32_t>(group.size());
   group.push_back(flow);
@@ -117,6 +123,7 @@ double BottleneckSolver::leave_group(FlowIndex flow, std::int64_t now_ps) {
   group[member_pos_[flow]] = last;
   member_pos_[last] = member_pos_[flow];
   group.pop_back();
+  has_group_[link] = group.empty() ? 0 : 1;
   ++version_[flow];  // its key entry is stale now
   bottleneck_[flow] = kNoGroup;
   request_refresh(link);
@@ -201,7 +208,7 @@ void BottleneckSolver::mark(LinkId link) {
 
 // O_l changed: a link with a group gets a new level; one without only matters if now over capacity.
 void BottleneckSolver::note_changed_other(LinkId link) {
-  if (!members_[link].empty() || other_[link] > routes_.capacity(link) * (1 + kTie)) mark(link);
+  if (has_group_[link] || other_[link] > over_capacity_[link]) mark(link);
 }
 
 void BottleneckSolver::activate(FlowIndex flow, double bytes, std::int64_t /*now_ps*/) {
@@ -277,18 +284,21 @@ void BottleneckSolver::move_into(FlowIndex flow, LinkId link, std::int64_t now_p
 std::size_t BottleneckSolver::pull_faster_flows(LinkId link, std::int64_t now_ps) {
   const double capacity = routes_.capacity(link);
   std::size_t members = members_[link].size();
-  double sum = 0;
-  for (FlowIndex flow : on_link_[link])
-    if (bottleneck_[flow] != link) sum += passed_[bottleneck_[flow]];
-  // Only flows faster than the level before any join can join (joins only raise it).
-  const double first_level = members > 0 ? (capacity - sum) / static_cast<double>(members)
-                                         : -std::numeric_limits<double>::infinity();
+  // Only flows faster than the level before any join can join (joins only raise it). One pass:
+  // the level from the running sum other_[link] (off by rounding only, hence the 1e-9 margin)
+  // selects the candidates while the exact sum is taken.
+  const double rough_level = members > 0
+                                 ? (capacity - other_[link]) / static_cast<double>(members)
+                                 : -std::numeric_limits<double>::infinity();
+  const double threshold = rough_level - 1e-9 * std::abs(rough_level);
   candidates_.clear();
-  double slower_sum = 0, slower_max = 0;
+  double sum = 0, slower_sum = 0, slower_max = 0;
   for (FlowIndex flow : on_link_[link]) {
-    if (bottleneck_[flow] == link) continue;
-    const double rate = passed_[bottleneck_[flow]];
-    if (members == 0 || faster(rate, first_level)) {
+    const LinkId group = bottleneck_[flow];
+    if (group == link) continue;
+    const double rate = passed_[group];
+    sum += rate;
+    if (members == 0 || rate > threshold) {
       candidates_.push_back(Candidate{rate, flow});
     } else {
       slower_sum += rate;
@@ -300,7 +310,7 @@ std::size_t BottleneckSolver::pull_faster_flows(LinkId link, std::int64_t now_ps
   });
   std::size_t pulled = 0;
   for (; pulled < candidates_.size(); ++pulled) {
-    const bool join = members == 0 ? sum > capacity * (1 + kTie)
+    const bool join = members == 0 ? sum > over_capacity_[link]
                                    : faster(candidates_[pulled].rate,
                                             (capacity - sum) / static_cast<double>(members));
     if (!join) break;
@@ -323,7 +333,7 @@ void BottleneckSolver::settle(LinkId link, std::int64_t now_ps) {
   marked_[link] = 0;
   const double capacity = routes_.capacity(link);
   std::size_t members = members_[link].size();
-  if (members == 0 && other_[link] <= capacity * (1 + kTie)) return;  // not saturated
+  if (members == 0 && other_[link] <= over_capacity_[link]) return;  // not saturated
   double level = members > 0 ? (capacity - other_[link]) / static_cast<double>(members) : 0;
   if (members == 0 || faster(max_other_[link], level)) {
     members = pull_faster_flows(link, now_ps);
@@ -335,12 +345,16 @@ void BottleneckSolver::settle(LinkId link, std::int64_t now_ps) {
   if (delta == 0) return;
   passed_[link] = level;
   flows_resolved_ += members;
+  // The hot loop of a repair (a group's rate change reaches the other links of its flows).
+  double* const other_sum = other_.data();
+  double* const max_other = max_other_.data();
   for (FlowIndex flow : members_[link]) {
     for (LinkId other : constraints(flow)) {
       if (other == link) continue;
-      other_[other] += delta;
-      if (level > max_other_[other]) max_other_[other] = level;
-      note_changed_other(other);
+      const double sum = other_sum[other] + delta;
+      other_sum[other] = sum;
+      if (level > max_other[other]) max_other[other] = level;
+      if (!marked_[other] && (has_group_[other] || sum > over_capacity_[other])) mark(other);
     }
   }
 }
@@ -379,6 +393,7 @@ void BottleneckSolver::rebuild(std::int64_t now_ps) {
   work_.clear();
   for (LinkId link = 0; link < links; ++link) {
     members_[link].clear();
+    has_group_[link] = 0;
     keys_[link].clear();
     ++group_version_[link];  // forget every group's finish entry
     other_[link] = 0;

@@ -114,6 +114,8 @@ class BottleneckSolver final : public RateSolver {
   std::vector<std::uint32_t> group_version_;
   std::vector<std::uint8_t> marked_;
   std::vector<std::uint8_t> refresh_;
+  std::vector<std::uint8_t> has_group_;  // members_ not empty (read in the hot loop)
+  std::vector<double> over_capacity_;    // capacity x (1 + tie): above it a link needs a group
   std::vector<LinkId> refresh_list_;
   std::vector<WorkEntry> work_;
   std::vector<FinishEntry> finishes_;
