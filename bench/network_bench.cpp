@@ -4,8 +4,10 @@
 //
 //   network_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 //
-// Varied sizes run at 72 and 144 GPUs only: exact re-solving costs about F^2 x hops / 6 there
-// (docs/performance.md), so 288 and 576 GPUs would take minutes per run. Workloads: "equal" = 7168
+// FlowNetwork runs on each of its solvers (`solver` 0 = bottleneck groups, the default; 1 = restart
+// level, the reference), so their ratio is measured in the same run. Varied sizes run up to 144
+// GPUs (288 with bottleneck groups only): exact re-solving costs about F^2 x hops / 6 there
+// (docs/performance.md), so the naive and restart-level runs at 288 and 576 GPUs would take minutes. Workloads: "equal" = 7168
 // x 8 bytes per flow; "varied" = 7168 x k bytes with k uniform in 1..16 (fixed seed), like the
 // tokens one GPU sends another in an MoE dispatch, so completions spread over many distinct
 // instants.
@@ -74,6 +76,8 @@ struct CountingSink final : topology::MessageSink {
 
 void BM_FlowNetwork(benchmark::State& state, bool nvl72, bool varied) {
   const int gpus = static_cast<int>(state.range(0));
+  const auto solver = state.range(1) == 0 ? topology::FlowSolver::BottleneckGroups
+                                          : topology::FlowSolver::RestartLevel;
   const Fabric& fabric = fabric_for(nvl72, gpus);
   const std::vector<Message> messages = all_to_all(fabric.gpu_count(), varied);
   std::uint64_t solves = 0;
@@ -82,7 +86,7 @@ void BM_FlowNetwork(benchmark::State& state, bool nvl72, bool varied) {
   for (auto _ : state) {
     sim::Engine engine;
     CountingSink sink;
-    topology::FlowNetwork network(engine, fabric, sink);
+    topology::FlowNetwork network(engine, fabric, sink, solver);
     for (const Message& message : messages) network.submit(message);
     engine.run();
     if (sink.delivered != messages.size())
@@ -113,25 +117,24 @@ void BM_Naive(benchmark::State& state, bool nvl72, bool varied) {
 
 }  // namespace
 
+// {GPUs, solver}
 BENCHMARK_CAPTURE(BM_FlowNetwork, nvl72_equal, true, false)
-    ->Arg(72)
-    ->Arg(144)
-    ->Arg(288)
-    ->Arg(576)
+    ->ArgNames({"gpus", "solver"})
+    ->ArgsProduct({{72, 144, 288, 576}, {0, 1}})
     ->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_FlowNetwork, nvl72_varied, true, true)
-    ->Arg(72)
-    ->Arg(144)
+    ->ArgNames({"gpus", "solver"})
+    ->ArgsProduct({{72, 144}, {0, 1}})
+    ->Args({288, 0})
     ->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_FlowNetwork, hgx_equal, false, false)
-    ->Arg(72)
-    ->Arg(144)
-    ->Arg(288)
-    ->Arg(576)
+    ->ArgNames({"gpus", "solver"})
+    ->ArgsProduct({{72, 144, 288, 576}, {0, 1}})
     ->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_FlowNetwork, hgx_varied, false, true)
-    ->Arg(72)
-    ->Arg(144)
+    ->ArgNames({"gpus", "solver"})
+    ->ArgsProduct({{72, 144}, {0, 1}})
+    ->Args({288, 0})
     ->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_Naive, nvl72_equal, true, false)
     ->Arg(72)

@@ -18,10 +18,11 @@ bool faster(double rate, double level) {
   return rate > level + kTie * std::abs(level);
 }
 
-// Many flows starting at one instant (the first wave of an all-to-all) are cheaper to place by one
-// progressive filling than one by one.
-bool rebuild_is_cheaper(std::size_t added, std::size_t active) {
-  return added >= 64 && added * 4 >= active;
+// Many flows starting or ending at one instant (the first wave of an all-to-all, or equal messages
+// finishing together) change most groups: one progressive filling is then cheaper than repairing
+// group by group.
+bool rebuild_is_cheaper(std::size_t changed, std::size_t active_before) {
+  return changed >= 64 && changed * 4 >= active_before;
 }
 }  // namespace
 
@@ -305,6 +306,7 @@ std::size_t BottleneckSolver::pull_faster_flows(LinkId link, std::int64_t now_ps
       slower_max = std::max(slower_max, rate);
     }
   }
+  flows_resolved_ += on_link_[link].size() / 4;  // a scan is cheaper per flow than a rate change
   std::sort(candidates_.begin(), candidates_.end(), [](const Candidate& a, const Candidate& b) {
     return a.rate != b.rate ? a.rate > b.rate : a.flow < b.flow;
   });
@@ -360,17 +362,18 @@ void BottleneckSolver::settle(LinkId link, std::int64_t now_ps) {
 }
 
 void BottleneckSolver::settle_marked(std::int64_t now_ps) {
-  // A repair normally settles a few dozen links; far more means an unlucky cascade, and a rebuild
-  // by progressive filling is then the cheaper way to the same allocation.
-  const std::size_t budget = 64 * routes_.link_count() + 4096;
-  std::size_t settled = 0;
+  // A repair normally touches a few hundred flows. When a change reaches most groups (equal
+  // messages ending together), repairing group by group can cost more than one progressive filling
+  // over every flow; past a few fillings' worth of work the rest is left to a rebuild, so a solve
+  // never costs much more than a from-scratch re-solve.
+  const std::uint64_t budget = flows_resolved_ + 4 * active_count_ + 4096;
   while (!work_.empty()) {
     std::pop_heap(work_.begin(), work_.end(), std::greater<>{});
     const LinkId link = work_.back().link;
     work_.pop_back();
     if (!marked_[link]) continue;
     settle(link, now_ps);
-    if (++settled > budget) {
+    if (flows_resolved_ > budget) {
       rebuild(now_ps);
       return;
     }
@@ -463,6 +466,7 @@ void BottleneckSolver::take_finished(std::int64_t now_ps, std::vector<FlowIndex>
       std::pop_heap(keys_[top.link].begin(), keys_[top.link].end(), std::greater<>{});
       keys_[top.link].pop_back();
       remove(flow, now_ps);
+      ++removed_;
       out.push_back(flow);
     }
   }
@@ -472,7 +476,10 @@ void BottleneckSolver::take_finished(std::int64_t now_ps, std::vector<FlowIndex>
 void BottleneckSolver::solve(std::int64_t now_ps) {
   if (changed_) {
     changed_ = false;
-    if (rebuild_is_cheaper(added_.size(), active_count_)) {
+    const std::size_t changed = added_.size() + removed_;
+    const bool rebuild_now = rebuild_is_cheaper(changed, active_count_ - added_.size() + removed_);
+    removed_ = 0;
+    if (rebuild_now) {
       rebuild(now_ps);
     } else {
       for (FlowIndex flow : added_) place(flow, now_ps);

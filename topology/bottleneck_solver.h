@@ -133,6 +133,7 @@ class BottleneckSolver final : public RateSolver {
   std::size_t pos_stride_ = 4;            // constraints per flow in link_pos_
   std::vector<std::uint8_t> active_;
   std::vector<FlowIndex> added_;
+  std::size_t removed_ = 0;  // flows taken out since the last solve
 
   bool changed_ = false;
   std::size_t active_count_ = 0;

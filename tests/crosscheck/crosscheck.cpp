@@ -78,11 +78,12 @@ overheads: {scale_up: "1 us", scale_out: "2 us", core: "2.5 us"}  # test values,
 }
 
 SimulationRun run_flow_network(const topology::Fabric& fabric,
-                               std::vector<topology::Message> messages) {
+                               std::vector<topology::Message> messages,
+                               topology::FlowSolver solver) {
   tag_by_index(messages);
   sim::Engine engine;
   Recorder recorder(messages.size());
-  topology::FlowNetwork network(engine, fabric, recorder);
+  topology::FlowNetwork network(engine, fabric, recorder, solver);
   const auto begin = std::chrono::steady_clock::now();
   for (const topology::Message& message : messages) network.submit(message);
   engine.run();

@@ -26,8 +26,9 @@ topology::Fabric gb200_nvl72();
 topology::Fabric hgx_h200_servers(std::uint32_t servers);
 
 // moesim's flow model; messages' tags are replaced by their index (the export uses the same tags).
-SimulationRun run_flow_network(const topology::Fabric& fabric,
-                               std::vector<topology::Message> messages);
+SimulationRun run_flow_network(
+    const topology::Fabric& fabric, std::vector<topology::Message> messages,
+    topology::FlowSolver solver = topology::FlowSolver::BottleneckGroups);
 
 // Exports (fabric, messages) to `work_file`.export, runs the oracle, reads `work_file`.out.
 SimulationRun run_simgrid_oracle(const std::string& oracle_program, const std::string& work_file,
