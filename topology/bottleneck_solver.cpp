@@ -28,24 +28,20 @@ bool rebuild_is_cheaper(std::size_t changed, std::size_t active_before) {
 
 BottleneckSolver::BottleneckSolver(const Fabric& fabric)
     : RateSolver(fabric),
-      other_(routes_.link_count(), 0),
+      state_(routes_.link_count()),
       level_(routes_.link_count(), 0),
       passed_(routes_.link_count(), 0),
-      max_other_(routes_.link_count(), 0),
       clock_bytes_(routes_.link_count(), 0),
       clock_ps_(routes_.link_count(), 0),
       members_(routes_.link_count()),
       keys_(routes_.link_count()),
       on_link_(routes_.link_count()),
       group_version_(routes_.link_count(), 0),
-      marked_(routes_.link_count(), 0),
       refresh_(routes_.link_count(), 0),
-      has_group_(routes_.link_count(), 0),
-      over_capacity_(routes_.link_count()),
       residual_(routes_.link_count(), 0),
       unfrozen_(routes_.link_count(), 0) {
   for (LinkId link = 0; link < routes_.link_count(); ++link)
-    over_capacity_[link] = routes_.capacity(link) * (1 + kTie);
+    state_[link].over_capacity = routes_.capacity(link) * (1 + kTie);
 }
 
 void BottleneckSolver::ensure_slot(FlowIndex flow, std::size_t constraints) {
@@ -105,7 +101,7 @@ void BottleneckSolver::join_group(FlowIndex flow, LinkId link, double remaining_
     clock_ps_[link] = now_ps;
     level_[link] = 0;
     passed_[link] = 0;
-    has_group_[link] = 1;
+    state_[link].has_group = 1;
   }
   member_pos_[flow] = static_cast<std::uint32_t>(group.size());
   group.push_back(flow);
@@ -124,7 +120,7 @@ double BottleneckSolver::leave_group(FlowIndex flow, std::int64_t now_ps) {
   group[member_pos_[flow]] = last;
   member_pos_[last] = member_pos_[flow];
   group.pop_back();
-  has_group_[link] = group.empty() ? 0 : 1;
+  state_[link].has_group = group.empty() ? 0 : 1;
   ++version_[flow];  // its key entry is stale now
   bottleneck_[flow] = kNoGroup;
   request_refresh(link);
@@ -197,19 +193,19 @@ void BottleneckSolver::remove_from_links(FlowIndex flow) {
 // ---- Changes
 
 void BottleneckSolver::mark(LinkId link) {
-  if (marked_[link]) return;
-  marked_[link] = 1;
+  if (state_[link].marked) return;
+  state_[link].marked = 1;
   const std::size_t members = members_[link].size();
   // Settle the lowest levels first (a groupless link over capacity before any level).
   const double estimate =
-      members > 0 ? (routes_.capacity(link) - other_[link]) / static_cast<double>(members) : 0;
+      members > 0 ? (routes_.capacity(link) - state_[link].other) / static_cast<double>(members) : 0;
   work_.push_back(WorkEntry{estimate, link});
   std::push_heap(work_.begin(), work_.end(), std::greater<>{});
 }
 
 // O_l changed: a link with a group gets a new level; one without only matters if now over capacity.
 void BottleneckSolver::note_changed_other(LinkId link) {
-  if (has_group_[link] || other_[link] > over_capacity_[link]) mark(link);
+  if (state_[link].has_group || state_[link].other > state_[link].over_capacity) mark(link);
 }
 
 void BottleneckSolver::activate(FlowIndex flow, double bytes, std::int64_t /*now_ps*/) {
@@ -228,7 +224,7 @@ void BottleneckSolver::place(FlowIndex flow, std::int64_t now_ps) {
   LinkId best = kNoGroup;
   double best_level = std::numeric_limits<double>::infinity();
   for (LinkId link : constraints(flow)) {
-    const double level = (routes_.capacity(link) - other_[link]) /
+    const double level = (routes_.capacity(link) - state_[link].other) /
                          static_cast<double>(members_[link].size() + 1);
     if (level < best_level) {
       best_level = level;
@@ -239,8 +235,8 @@ void BottleneckSolver::place(FlowIndex flow, std::int64_t now_ps) {
   const double rate = passed_[best];
   for (LinkId link : constraints(flow)) {
     if (link != best) {
-      other_[link] += rate;
-      max_other_[link] = std::max(max_other_[link], rate);
+      state_[link].other += rate;
+      state_[link].max_other = std::max(state_[link].max_other, rate);
     }
     mark(link);
   }
@@ -253,7 +249,7 @@ void BottleneckSolver::remove(FlowIndex flow, std::int64_t now_ps) {
   leave_group(flow, now_ps);
   for (LinkId link : constraints(flow)) {
     if (link == group) continue;
-    other_[link] -= rate;
+    state_[link].other -= rate;
     note_changed_other(link);
   }
   mark(group);
@@ -262,7 +258,7 @@ void BottleneckSolver::remove(FlowIndex flow, std::int64_t now_ps) {
   --active_count_;
 }
 
-// The flow leaves its group for `link`'s (the caller accounts for it in other_[link]).
+// The flow leaves its group for `link`'s (the caller accounts for it in state_[link].other).
 void BottleneckSolver::move_into(FlowIndex flow, LinkId link, std::int64_t now_ps) {
   const LinkId from = bottleneck_[flow];
   const double old_rate = passed_[from];
@@ -271,8 +267,8 @@ void BottleneckSolver::move_into(FlowIndex flow, LinkId link, std::int64_t now_p
   for (LinkId other : constraints(flow)) {
     if (other == link) continue;
     // On its old bottleneck the flow now counts among the other groups' flows.
-    other_[other] += other == from ? new_rate : new_rate - old_rate;
-    max_other_[other] = std::max(max_other_[other], new_rate);
+    state_[other].other += other == from ? new_rate : new_rate - old_rate;
+    state_[other].max_other = std::max(state_[other].max_other, new_rate);
     note_changed_other(other);
   }
   mark(from);
@@ -281,15 +277,15 @@ void BottleneckSolver::move_into(FlowIndex flow, LinkId link, std::int64_t now_p
 
 // Local water-filling on `link`: the flows of other groups keep their rates unless they are faster
 // than the level the link can give its group, in which case they join it (fastest first; each
-// join raises the level). Recomputes other_ and max_other_ exactly. Returns the group's size.
+// join raises the level). Recomputes the link's O and its bound exactly. Returns the group's size.
 std::size_t BottleneckSolver::pull_faster_flows(LinkId link, std::int64_t now_ps) {
   const double capacity = routes_.capacity(link);
   std::size_t members = members_[link].size();
   // Only flows faster than the level before any join can join (joins only raise it). One pass:
-  // the level from the running sum other_[link] (off by rounding only, hence the 1e-9 margin)
+  // the level from the running sum state_[link].other (off by rounding only, hence the 1e-9 margin)
   // selects the candidates while the exact sum is taken.
   const double rough_level = members > 0
-                                 ? (capacity - other_[link]) / static_cast<double>(members)
+                                 ? (capacity - state_[link].other) / static_cast<double>(members)
                                  : -std::numeric_limits<double>::infinity();
   const double threshold = rough_level - 1e-9 * std::abs(rough_level);
   candidates_.clear();
@@ -312,7 +308,7 @@ std::size_t BottleneckSolver::pull_faster_flows(LinkId link, std::int64_t now_ps
   });
   std::size_t pulled = 0;
   for (; pulled < candidates_.size(); ++pulled) {
-    const bool join = members == 0 ? sum > over_capacity_[link]
+    const bool join = members == 0 ? sum > state_[link].over_capacity
                                    : faster(candidates_[pulled].rate,
                                             (capacity - sum) / static_cast<double>(members));
     if (!join) break;
@@ -326,21 +322,21 @@ std::size_t BottleneckSolver::pull_faster_flows(LinkId link, std::int64_t now_ps
     slower_sum += candidates_[i].rate;
     stays_max = std::max(stays_max, candidates_[i].rate);
   }
-  other_[link] = slower_sum;
-  max_other_[link] = stays_max;
+  state_[link].other = slower_sum;
+  state_[link].max_other = stays_max;
   return members;
 }
 
 void BottleneckSolver::settle(LinkId link, std::int64_t now_ps) {
-  marked_[link] = 0;
+  state_[link].marked = 0;
   const double capacity = routes_.capacity(link);
   std::size_t members = members_[link].size();
-  if (members == 0 && other_[link] <= over_capacity_[link]) return;  // not saturated
-  double level = members > 0 ? (capacity - other_[link]) / static_cast<double>(members) : 0;
-  if (members == 0 || faster(max_other_[link], level)) {
+  if (members == 0 && state_[link].other <= state_[link].over_capacity) return;  // not saturated
+  double level = members > 0 ? (capacity - state_[link].other) / static_cast<double>(members) : 0;
+  if (members == 0 || faster(state_[link].max_other, level)) {
     members = pull_faster_flows(link, now_ps);
     if (members == 0) return;
-    level = (capacity - other_[link]) / static_cast<double>(members);
+    level = (capacity - state_[link].other) / static_cast<double>(members);
   }
   set_level(link, level, now_ps);
   const double delta = level - passed_[link];
@@ -348,15 +344,16 @@ void BottleneckSolver::settle(LinkId link, std::int64_t now_ps) {
   passed_[link] = level;
   flows_resolved_ += members;
   // The hot loop of a repair (a group's rate change reaches the other links of its flows).
-  double* const other_sum = other_.data();
-  double* const max_other = max_other_.data();
+  LinkState* const state = state_.data();
   for (FlowIndex flow : members_[link]) {
     for (LinkId other : constraints(flow)) {
       if (other == link) continue;
-      const double sum = other_sum[other] + delta;
-      other_sum[other] = sum;
-      if (level > max_other[other]) max_other[other] = level;
-      if (!marked_[other] && (has_group_[other] || sum > over_capacity_[other])) mark(other);
+      LinkState& link_state = state[other];
+      const double sum = link_state.other + delta;
+      link_state.other = sum;
+      if (level > link_state.max_other) link_state.max_other = level;
+      if (!link_state.marked && (link_state.has_group || sum > link_state.over_capacity))
+        mark(other);
     }
   }
 }
@@ -371,7 +368,7 @@ void BottleneckSolver::settle_marked(std::int64_t now_ps) {
     std::pop_heap(work_.begin(), work_.end(), std::greater<>{});
     const LinkId link = work_.back().link;
     work_.pop_back();
-    if (!marked_[link]) continue;
+    if (!state_[link].marked) continue;
     settle(link, now_ps);
     if (flows_resolved_ > budget) {
       rebuild(now_ps);
@@ -396,13 +393,13 @@ void BottleneckSolver::rebuild(std::int64_t now_ps) {
   work_.clear();
   for (LinkId link = 0; link < links; ++link) {
     members_[link].clear();
-    has_group_[link] = 0;
+    state_[link].has_group = 0;
     keys_[link].clear();
     ++group_version_[link];  // forget every group's finish entry
-    other_[link] = 0;
+    state_[link].other = 0;
     passed_[link] = 0;
-    max_other_[link] = 0;
-    marked_[link] = 0;
+    state_[link].max_other = 0;
+    state_[link].marked = 0;
     residual_[link] = routes_.capacity(link);
     unfrozen_[link] = static_cast<std::uint32_t>(on_link_[link].size());
     if (unfrozen_[link] > 0)
@@ -441,8 +438,8 @@ void BottleneckSolver::rebuild(std::int64_t now_ps) {
     const LinkId group = bottleneck_[flow];
     for (LinkId link : constraints(flow)) {
       if (link == group) continue;
-      other_[link] += passed_[group];
-      max_other_[link] = std::max(max_other_[link], passed_[group]);
+      state_[link].other += passed_[group];
+      state_[link].max_other = std::max(state_[link].max_other, passed_[group]);
     }
   }
 }

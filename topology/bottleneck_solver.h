@@ -101,21 +101,24 @@ class BottleneckSolver final : public RateSolver {
   void request_refresh(LinkId link);
   std::int64_t finish_of(LinkId link, double key) const;
 
-  // Links.
-  std::vector<double> other_;      // O_l: rates of the flows of other groups, as last propagated
+  // Links. What the repair's hot loop reads and writes per link sits in one 32-byte record.
+  struct LinkState {
+    double other = 0;          // O_l: rates of the flows of other groups, as last passed on
+    double max_other = 0;      // upper bound on the rates of other groups' flows on the link
+    double over_capacity = 0;  // capacity x (1 + tie): above it the link needs a group
+    std::uint8_t marked = 0;   // waiting in work_ to be settled
+    std::uint8_t has_group = 0;
+  };
+  std::vector<LinkState> state_;
   std::vector<double> level_;      // λ_l (meaningful while the group is not empty)
   std::vector<double> passed_;     // the level the other links' O currently count for this group
-  std::vector<double> max_other_;  // upper bound on the rates of other groups' flows on the link
   std::vector<double> clock_bytes_;         // V_l at clock_ps_
   std::vector<std::int64_t> clock_ps_;      // the virtual clock's epoch
   std::vector<std::vector<FlowIndex>> members_;  // the group
   std::vector<std::vector<KeyEntry>> keys_;      // the group by finish key (min-heap, lazy)
   std::vector<std::vector<FlowIndex>> on_link_;  // every transferring flow on the link
   std::vector<std::uint32_t> group_version_;
-  std::vector<std::uint8_t> marked_;
   std::vector<std::uint8_t> refresh_;
-  std::vector<std::uint8_t> has_group_;  // members_ not empty (read in the hot loop)
-  std::vector<double> over_capacity_;    // capacity x (1 + tie): above it a link needs a group
   std::vector<LinkId> refresh_list_;
   std::vector<WorkEntry> work_;
   std::vector<FinishEntry> finishes_;
