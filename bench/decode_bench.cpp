@@ -1,9 +1,9 @@
 // Wall time of the decode step (issue 4): DeepSeek-V3 at EP72 / EP144 / EP288 over 9 / 18 / 36 HGX
 // H200 servers, batch 16 / 64 / 128 per GPU, context 4096, group-limited routing, direct dispatch.
 // `moe_layers` = 58 is the full step (3 dense + 58 MoE layers); 1 simulates the 3 dense layers and
-// one MoE layer, used with the flow network, whose cost per MoE layer is too high today for
-// full steps in a benchmark loop (docs/performance.md "Decode step"). Layers run one after
-// another, so a step's cost is linear in its MoE layers.
+// one MoE layer, used with the flow network to show growth with EP and batch cheaply (EP288 would
+// take minutes per full step; docs/performance.md "Decode step"). Layers run one after another,
+// so a step's cost is linear in its MoE layers.
 // Counters: simulated events/s, messages/s, and the messages and events of one step.
 //   decode_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 #include <benchmark/benchmark.h>
@@ -80,9 +80,13 @@ BENCHMARK(BM_DeepSeekV3DecodeStep)
     ->Args({288, 64, 1, 58})
     ->Args({144, 16, 1, 58})
     ->Args({144, 128, 1, 58})
+    ->Args({72, 64, 0, 58})
+    ->Args({144, 64, 0, 58})
     ->Args({72, 64, 0, 1})
     ->Args({144, 64, 0, 1})
+    ->Args({288, 64, 0, 1})
     ->Args({144, 16, 0, 1})
+    ->Args({144, 128, 0, 1})
     ->Unit(benchmark::kMillisecond);
 
 }  // namespace
