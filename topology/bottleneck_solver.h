@@ -18,10 +18,10 @@
 // l's flows and pulls the too-fast ones into l's group (a local water-filling), which marks their
 // old groups; if λ_l moved, the change is passed to the other links of l's group. When no link is
 // marked, (1)-(3) hold everywhere, so the result is the max-min allocation; only groups whose
-// level really changed were touched. In an all-to-all with unequal sizes this is an order of
-// magnitude less work than re-solving every flow above the restart level (docs/performance.md).
-// If the repair ever takes more than a generous budget of settles, the solver rebuilds the groups
-// by progressive filling from scratch (also used when many flows start at once).
+// level really changed were touched. In an all-to-all with unequal sizes this is 3-6x faster than
+// re-solving every flow above the restart level (docs/performance.md).
+// When many flows start or end at once, or a repair outgrows a few fillings' worth of work, the
+// solver rebuilds the groups by progressive filling over every flow instead.
 //
 // Time. A group's flows share one rate, so the group keeps a virtual clock V_l (bytes per flow
 // served since the clock's epoch); a flow's finish key is V_l at joining + its bytes then. A level
