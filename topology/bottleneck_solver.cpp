@@ -391,6 +391,7 @@ void BottleneckSolver::rebuild(std::int64_t now_ps) {
   }
   const std::size_t links = routes_.link_count();
   work_.clear();
+  shares_.clear();
   for (LinkId link = 0; link < links; ++link) {
     members_[link].clear();
     state_[link].has_group = 0;
@@ -402,36 +403,25 @@ void BottleneckSolver::rebuild(std::int64_t now_ps) {
     state_[link].marked = 0;
     residual_[link] = routes_.capacity(link);
     unfrozen_[link] = static_cast<std::uint32_t>(on_link_[link].size());
-    if (unfrozen_[link] > 0)
-      work_.push_back(WorkEntry{residual_[link] / unfrozen_[link], link});
+    if (unfrozen_[link] > 0) shares_.add(residual_[link] / unfrozen_[link], link);
   }
   added_.clear();
-  std::make_heap(work_.begin(), work_.end(), std::greater<>{});
-  // Heap keys are lazy lower bounds: a link's share only grows while filling.
+  shares_.heapify();
   double level = 0;
-  while (!work_.empty()) {
-    std::pop_heap(work_.begin(), work_.end(), std::greater<>{});
-    const WorkEntry entry = work_.back();
-    work_.pop_back();
-    const LinkId link = entry.link;
-    if (unfrozen_[link] == 0) continue;
-    const double share = std::max(0.0, residual_[link]) / unfrozen_[link];
-    if (share > entry.level) {
-      work_.push_back(WorkEntry{share, link});
-      std::push_heap(work_.begin(), work_.end(), std::greater<>{});
-      continue;
-    }
+  LinkId saturating = 0;
+  double share = 0;
+  while (shares_.pop(residual_, unfrozen_, saturating, share)) {
     level = std::max(level, share);
-    for (FlowIndex flow : on_link_[link]) {
+    for (FlowIndex flow : on_link_[saturating]) {
       if (bottleneck_[flow] != kNoGroup) continue;
-      join_group(flow, link, start_bytes_[flow], now_ps);
+      join_group(flow, saturating, start_bytes_[flow], now_ps);
       for (LinkId other : constraints(flow)) {
         residual_[other] -= level;
         --unfrozen_[other];
       }
     }
-    level_[link] = level;  // the group's clock starts now, so no time is served at level 0
-    passed_[link] = level;
+    level_[saturating] = level;  // the group's clock starts now: no time was served at level 0
+    passed_[saturating] = level;
   }
   for (FlowIndex flow = 0; flow < bottleneck_.size(); ++flow) {
     if (!active_[flow]) continue;

@@ -123,6 +123,7 @@ class BottleneckSolver final : public RateSolver {
   std::vector<WorkEntry> work_;
   std::vector<FinishEntry> finishes_;
   std::vector<Candidate> candidates_;  // scratch
+  SaturationHeap shares_;              // scratch (rebuild)
   std::vector<double> residual_;       // scratch (rebuild): capacity left for unfrozen flows
   std::vector<std::uint32_t> unfrozen_;  // scratch (rebuild)
 

@@ -175,28 +175,16 @@ void MaxMinSolver::progressive_filling() {
   }
   share_heap_.clear();
   for (LinkId link : touched_links_)
-    share_heap_.push_back(ShareEntry{std::max(0.0, residual_[link]) / unfrozen_[link], link, 0});
-  std::make_heap(share_heap_.begin(), share_heap_.end(), std::greater<>{});
+    share_heap_.add(std::max(0.0, residual_[link]) / unfrozen_[link], link);
+  share_heap_.heapify();
 
   // The link with the smallest fair share saturates next; its unfrozen flows freeze at that level.
-  // A link's share (residual / unfrozen) never decreases while filling (a flow freezes at a level
-  // <= every share it crosses), so heap keys are lazy lower bounds: a popped link whose share has
-  // grown is pushed back with its current share instead of re-keying on every freeze.
   // Stops once every flow is frozen: the links left in the heap could only be no-op pops.
   double level = 0;
   std::size_t unfrozen_flows = to_solve_.size();
-  while (unfrozen_flows > 0 && !share_heap_.empty()) {
-    std::pop_heap(share_heap_.begin(), share_heap_.end(), std::greater<>{});
-    const ShareEntry entry = share_heap_.back();
-    share_heap_.pop_back();
-    const LinkId saturating = entry.link;
-    if (unfrozen_[saturating] == 0) continue;
-    const double share = std::max(0.0, residual_[saturating]) / unfrozen_[saturating];
-    if (share > entry.share) {
-      share_heap_.push_back(ShareEntry{share, saturating, 0});
-      std::push_heap(share_heap_.begin(), share_heap_.end(), std::greater<>{});
-      continue;
-    }
+  LinkId saturating = 0;
+  double share = 0;
+  while (unfrozen_flows > 0 && share_heap_.pop(residual_, unfrozen_, saturating, share)) {
     level = std::max(level, share);  // max() absorbs rounding
     for (std::uint32_t i = link_flow_offsets_[saturating]; unfrozen_[saturating] > 0; ++i) {
       const FlowIndex flow = link_flows_[i];

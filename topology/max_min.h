@@ -56,14 +56,6 @@ class MaxMinSolver final : public RateSolver {
       return finish_ps != other.finish_ps ? finish_ps > other.finish_ps : flow > other.flow;
     }
   };
-  struct ShareEntry {
-    double share;
-    LinkId link;
-    std::uint32_t unused;
-    bool operator>(const ShareEntry& other) const {
-      return share != other.share ? share > other.share : link > other.link;
-    }
-  };
 
   void ensure_slot(FlowIndex flow);
   void progressive_filling();  // over to_solve_, appending the freeze order to order_
@@ -78,7 +70,7 @@ class MaxMinSolver final : public RateSolver {
                                                   // of flows_on_)
   std::vector<FlowIndex> link_flows_;
   std::vector<LinkId> touched_links_;
-  std::vector<ShareEntry> share_heap_;
+  SaturationHeap share_heap_;
 
   // Flows by slot.
   std::vector<double> remaining_bytes_;

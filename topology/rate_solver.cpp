@@ -1,6 +1,7 @@
 #include "topology/rate_solver.h"
 
 #include <algorithm>
+#include <functional>
 
 namespace moesim::topology {
 
@@ -14,6 +15,30 @@ std::int64_t transfer_picoseconds(double bytes, double rate_bytes_per_second) {
   const double slackened = picoseconds * (1.0 - kRoundingSlack);
   const auto whole = static_cast<std::int64_t>(slackened);
   return static_cast<double>(whole) < slackened ? whole + 1 : whole;
+}
+
+void SaturationHeap::heapify() {
+  std::make_heap(heap_.begin(), heap_.end(), std::greater<>{});
+}
+
+bool SaturationHeap::pop(std::span<const double> residual, std::span<const std::uint32_t> unfrozen,
+                         LinkId& link, double& share) {
+  while (!heap_.empty()) {
+    std::pop_heap(heap_.begin(), heap_.end(), std::greater<>{});
+    const Entry entry = heap_.back();
+    heap_.pop_back();
+    if (unfrozen[entry.link] == 0) continue;
+    const double current = std::max(0.0, residual[entry.link]) / unfrozen[entry.link];
+    if (current > entry.share) {
+      heap_.push_back(Entry{current, entry.link});
+      std::push_heap(heap_.begin(), heap_.end(), std::greater<>{});
+      continue;
+    }
+    link = entry.link;
+    share = current;
+    return true;
+  }
+  return false;
 }
 
 FlowRoutes::FlowRoutes(const Fabric& fabric) : capacity_(fabric.link_count()) {

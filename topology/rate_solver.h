@@ -45,6 +45,31 @@ class FlowRoutes {
   std::vector<LinkId> constraint_of_;  // link -> the representative of its series class
 };
 
+// Progressive filling's next step, shared by both solvers: the link with the smallest fair share
+// (residual / unfrozen flows) saturates next. A link's share never decreases while filling (a flow
+// freezes at a level <= every share it crosses), so keys are lazy lower bounds: a popped link whose
+// share has grown goes back with its current share instead of being re-keyed on every freeze.
+class SaturationHeap {
+ public:
+  void clear() { heap_.clear(); }
+  void add(double share, LinkId link) { heap_.push_back(Entry{share, link}); }
+  void heapify();  // after add()s
+  bool empty() const { return heap_.empty(); }
+  // The next link to saturate and its share; false when no link with unfrozen flows is left.
+  bool pop(std::span<const double> residual, std::span<const std::uint32_t> unfrozen,
+           LinkId& link, double& share);
+
+ private:
+  struct Entry {
+    double share;
+    LinkId link;
+    bool operator>(const Entry& other) const {
+      return share != other.share ? share > other.share : link > other.link;
+    }
+  };
+  std::vector<Entry> heap_;
+};
+
 // The contract FlowNetwork drives: flows are activated with their bytes, drain at max-min fair
 // rates, and are taken out when their last byte is transferred. A transfer's end is rounded up to
 // a whole picosecond after dropping kRoundingSlack (transfer_picoseconds).
