@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Sets up and builds (tools/setup.sh), runs the whole test suite, then rebuilds the engine and queue
-# tests under AddressSanitizer+UndefinedBehaviorSanitizer and ThreadSanitizer (own build directories)
-# and runs them: all engine tests under ASan+UBSan, the concurrent ones under TSan.
+# Sets up and builds (tools/setup.sh), runs the whole test suite, then rebuilds under
+# AddressSanitizer+UndefinedBehaviorSanitizer and ThreadSanitizer (own build directories) and runs:
+# the engine, queue and flow-network (topology) tests under ASan+UBSan, the concurrent ones under TSan.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/setup.sh
