@@ -628,7 +628,7 @@ class DecodeSimulation final : public sim::EventHandler, public topology::Messag
   }
 
   // Phase latencies of one finished (layer, micro-batch): from the earliest GPU starting the phase
-  // to the last GPU completing it.
+  // to the last GPU completing it; and each GPU's own, from its send to its last arrival.
   void record_layer(LayerRun& run, std::uint32_t layer) {
     const Picoseconds dispatch_start =
         *std::min_element(run.dispatch_send.begin(), run.dispatch_send.end());
@@ -640,6 +640,10 @@ class DecodeSimulation final : public sim::EventHandler, public topology::Messag
         *std::max_element(run.combine_complete.begin(), run.combine_complete.end());
     dispatch_us_.push_back((dispatch_end - dispatch_start).microseconds());
     combine_us_.push_back((combine_end - combine_start).microseconds());
+    for (std::uint32_t gpu = 0; gpu < n_; ++gpu) {
+      dispatch_gpu_us_.push_back((run.dispatch_complete[gpu] - run.dispatch_send[gpu]).microseconds());
+      combine_gpu_us_.push_back((run.combine_complete[gpu] - run.combine_send[gpu]).microseconds());
+    }
     expert_us_.push_back(run.expert_max.microseconds());
     if (step_ == 0 && layer < model_.layers) {  // the model's own MoE layers, not MTP modules
       if (moe_layer_ends_.size() <= layer) moe_layer_ends_.resize(layer + 1, Picoseconds{0});
@@ -655,6 +659,8 @@ class DecodeSimulation final : public sim::EventHandler, public topology::Messag
     m.dispatch = stats_of(dispatch_us_);
     m.expert = stats_of(expert_us_);
     m.combine = stats_of(combine_us_);
+    m.dispatch_per_gpu = stats_of(dispatch_gpu_us_);
+    m.combine_per_gpu = stats_of(combine_gpu_us_);
     m.step_time_us = step_seconds * 1e6;
     double accepted = 0, chain = 1;
     for (std::uint32_t i = 0; i < config_.mtp_draft_tokens; ++i)
@@ -749,6 +755,7 @@ class DecodeSimulation final : public sim::EventHandler, public topology::Messag
   double busy_seconds_ = 0;
   std::uint64_t message_count_ = 0, dispatch_bytes_ = 0, combine_bytes_ = 0;
   std::vector<double> attention_us_, dispatch_us_, expert_us_, combine_us_;
+  std::vector<double> dispatch_gpu_us_, combine_gpu_us_;  // per (GPU, layer, micro-batch)
   std::vector<Picoseconds> moe_layer_ends_;  // step 0, by layer; 0 for dense layers
   std::vector<TimelineSpan> timeline_;
 };

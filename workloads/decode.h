@@ -95,6 +95,11 @@ struct DecodeMetrics {
   // layers): attention / expert = the slowest GPU's kernel time; dispatch / combine = from the
   // earliest GPU starting to send to the last GPU receiving its last message.
   LatencyStats attention, dispatch, expert, combine;
+  // Each GPU's own dispatch / combine: from its first send of the phase to the last arrival it
+  // waits for (what a kernel timed on one rank measures, as DeepEP's benchmarks report); over
+  // (GPU, layer, micro-batch, step). The phase figures above also hold the skew between GPUs
+  // (one GPU's experts finishing later delays everyone's combine start).
+  LatencyStats dispatch_per_gpu, combine_per_gpu;
   double step_time_us = 0;              // one decode step (all layers, head, MTP), mean over steps
   double tokens_per_user_per_step = 1;  // 1 + expected accepted MTP drafts
   double tpot_us = 0;                   // step_time / tokens_per_user_per_step

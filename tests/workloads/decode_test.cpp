@@ -149,6 +149,30 @@ TEST(DecodeStep, FourGpusDirectEqualsSumOfPhases) {
   }
 }
 
+// EP3 on the tiny fabric: GPUs 0 and 1 share server 0, GPU 2 is alone on server 1 (rail 0, like
+// GPU 0), one expert per GPU, every token to every expert, direct. Dispatch (1024 B) from the end of
+// attention: NVLink 4 us + 10.24 ns, same rail 7 us + 102.4 ns, cross-rail 10 us + 102.4 ns; no two
+// flows ever share a link at the same time. GPU 0 has everything at 7.1024 us, GPUs 1 and 2 at
+// 10.1024 us (each waits for a cross-rail copy). Experts take 1.572864 us from there, so GPU 0
+// starts its combine (2048 B: 4.02048 / 7.2048 / 10.2048 us) at 8.675264 us, GPUs 1 and 2 at
+// 11.675264 us. Last arrivals: GPU 0 from GPU 2 at 18.880064, GPU 1 from GPU 2 and GPU 2 from
+// GPU 1 at 21.880064. Per GPU: dispatch 7.1024 / 10.1024 / 10.1024, combine 10.2048 each; the
+// combine phase (8.675264 -> 21.880064) is 13.2048 us: 3 us of it is GPU 0 starting early.
+TEST(DecodeStep, PerGpuLatenciesLeaveOutTheSkewBetweenGpus) {
+  const topology::Fabric fabric = tiny_fabric();
+  const DecodeMetrics m =
+      simulate_decode(tiny_model(3), round_gpu(), fabric, config(3, DispatchMode::Direct));
+  EXPECT_NEAR(m.dispatch.mean_us, 10.1024, 1e-6);
+  EXPECT_NEAR(m.dispatch_per_gpu.mean_us, (7.1024 + 2 * 10.1024) / 3, 1e-6);
+  EXPECT_NEAR(m.dispatch_per_gpu.p50_us, 10.1024, 1e-6);
+  EXPECT_NEAR(m.dispatch_per_gpu.max_us, 10.1024, 1e-6);
+  EXPECT_NEAR(m.combine.mean_us, 13.2048, 1e-6);
+  EXPECT_NEAR(m.combine_per_gpu.mean_us, 10.2048, 1e-6);
+  EXPECT_NEAR(m.combine_per_gpu.max_us, 10.2048, 1e-6);
+  EXPECT_NEAR(m.step_time_us, kAttention + 21.880064 + kHead, 1e-6);
+  EXPECT_EQ(m.messages, 12u);
+}
+
 // EP4 node-dedup: GPU0's token crosses once to GPU2 (same local rank, same rail: 3 + 4 us + 102.4
 // ns) which forwards it over NVLink to GPU3 (4 us + 10.24 ns): 11.11264 us. Combine: GPU3's partial
 // sum to relay GPU2 shares GPU3's NVLink with GPU2's own result (two 2048 B flows at 50 GB/s each:

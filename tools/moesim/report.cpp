@@ -69,7 +69,9 @@ void visit_values(const Scenario* scenario, const RunResult* result, bool includ
       phases[] = {{"attention", &workloads::DecodeMetrics::attention},
                   {"dispatch", &workloads::DecodeMetrics::dispatch},
                   {"expert", &workloads::DecodeMetrics::expert},
-                  {"combine", &workloads::DecodeMetrics::combine}};
+                  {"combine", &workloads::DecodeMetrics::combine},
+                  {"dispatch_per_gpu", &workloads::DecodeMetrics::dispatch_per_gpu},
+                  {"combine_per_gpu", &workloads::DecodeMetrics::combine_per_gpu}};
   for (const auto& [phase, member] : phases) {
     put(fmt::format("{}_mean_us", phase), [&] { return number((m->*member).mean_us); });
     put(fmt::format("{}_p50_us", phase), [&] { return number((m->*member).p50_us); });
@@ -243,15 +245,20 @@ std::string render_table(const Scenario& scenario, const RunResult& result) {
       {"attention", &m.attention},
       {"dispatch", &m.dispatch},
       {"expert compute", &m.expert},
-      {"combine", &m.combine}};
+      {"combine", &m.combine},
+      {"dispatch, per GPU", &m.dispatch_per_gpu},
+      {"combine, per GPU", &m.combine_per_gpu}};
   for (const auto& [name, stats] : rows)
     phases.add_row(
         {name, us(stats->mean_us), us(stats->p50_us), us(stats->p99_us), us(stats->max_us)});
   out += phases.render("  ");
+  out +=
+      "  (dispatch, combine: from the first GPU's send to the last GPU's last arrival, so they hold the "
+      "skew\n  between GPUs; per GPU: each GPU's own send to its last arrival, as a kernel timed on one "
+      "rank)\n";
   if (scenario.calibration)
     out += fmt::format(
-        "  (dispatch and combine run from the first GPU's send; with the kernel's fixed costs one "
-        "layer's\n  all-to-all takes {} us, p50)\n",
+        "  (with the kernel's fixed costs one layer's all-to-all takes {} us, p50)\n",
         us(all_to_all_p50_us(d, m)));
   out += "\n";
 
