@@ -4,6 +4,7 @@
 #include <cmath>
 #include <functional>
 #include <limits>
+#include <stdexcept>
 
 namespace moesim::topology {
 
@@ -209,6 +210,8 @@ void BottleneckSolver::note_changed_other(LinkId link) {
 }
 
 void BottleneckSolver::activate(FlowIndex flow, double bytes, std::int64_t /*now_ps*/) {
+  if (constraints(flow).empty())  // FlowNetwork delivers empty-route messages without a flow
+    throw std::invalid_argument("BottleneckSolver::activate: a flow needs at least one link");
   active_[flow] = 1;
   ++active_count_;
   start_bytes_[flow] = bytes;

@@ -85,8 +85,8 @@ class RateSolver {
   std::span<const LinkId> route(FlowIndex flow) const { return routes_.route(flow); }
   std::span<const LinkId> constraints(FlowIndex flow) const { return routes_.constraints(flow); }
   // The flow joins the transferring set with `bytes` to move (its rate is set by the next solve()).
-  // Precondition: the slot is not transferring and was not removed by take_finished() since the
-  // last solve().
+  // Preconditions: its route is not empty; the slot is not transferring and was not removed by
+  // take_finished() since the last solve().
   virtual void activate(FlowIndex flow, double bytes, std::int64_t now_ps) = 0;
   // Removes every transferring flow whose finish is <= now_ps and lists it in `out` (cleared
   // first).
