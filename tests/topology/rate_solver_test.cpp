@@ -157,6 +157,44 @@ void expect_same_deliveries(const Fabric& fabric, std::uint64_t seed, std::size_
   }
 }
 
+// The decode step's shape: every GPU sends to every other GPU in one wave at its own time (its
+// experts finish at different times), with sizes in whole token copies; waves overlap.
+std::vector<Message> staggered_waves(GpuIndex gpus, std::uint64_t seed, std::int64_t spread_ps) {
+  std::mt19937_64 random(seed);
+  std::uniform_int_distribution<std::int64_t> wave_start(0, spread_ps);
+  std::uniform_int_distribution<int> copies(0, 12);
+  std::vector<Message> messages;
+  for (GpuIndex source = 0; source < gpus; ++source) {
+    const Picoseconds start{wave_start(random)};
+    for (GpuIndex destination = 0; destination < gpus; ++destination)
+      if (destination != source)
+        messages.push_back({source, destination, 7168ULL * copies(random), start,
+                            static_cast<std::uint64_t>(messages.size())});
+  }
+  return messages;
+}
+
+void expect_same_deliveries(const Fabric& fabric, const std::vector<Message>& messages,
+                            const std::string& label) {
+  const auto groups = deliveries(fabric, messages, FlowSolver::BottleneckGroups);
+  const auto reference = deliveries(fabric, messages, FlowSolver::RestartLevel);
+  ASSERT_EQ(groups.size(), messages.size());
+  ASSERT_EQ(reference.size(), messages.size());
+  for (const auto& [tag, expected_ps] : reference) {
+    const double expected = static_cast<double>(expected_ps);
+    ASSERT_NEAR(static_cast<double>(groups.at(tag)), expected, 1e-9 * expected + 50)
+        << label << " message " << tag;
+  }
+}
+
+TEST(BottleneckSolverVsRestartLevel, StaggeredAllToAllWavesOnNineHgxServers) {
+  const Fabric fabric = load_fabric_file(std::string(MOESIM_SOURCE_DIR) +
+                                         "/configs/fabrics/hgx-h200x9.yaml");
+  for (std::uint64_t seed = 1; seed <= 3; ++seed)
+    expect_same_deliveries(fabric, staggered_waves(72, seed, 20'000'000),
+                           "seed " + std::to_string(seed));
+}
+
 TEST(BottleneckSolverVsRestartLevel, RandomTrafficOnUnevenStars) {
   for (std::uint64_t seed = 1; seed <= 12; ++seed) {
     std::mt19937_64 random(seed * 977);
