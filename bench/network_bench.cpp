@@ -7,10 +7,10 @@
 // FlowNetwork runs on each of its solvers (`solver` 0 = bottleneck groups, the default; 1 = restart
 // level, the reference), so their ratio is measured in the same run. Varied sizes run up to 144
 // GPUs (288 with bottleneck groups only): exact re-solving costs about F^2 x hops / 6 there
-// (docs/performance.md), so the naive and restart-level runs at 288 and 576 GPUs would take minutes. Workloads: "equal" = 7168
-// x 8 bytes per flow; "varied" = 7168 x k bytes with k uniform in 1..16 (fixed seed), like the
-// tokens one GPU sends another in an MoE dispatch, so completions spread over many distinct
-// instants.
+// (docs/performance.md), so the naive and restart-level runs at 288 and 576 GPUs would take
+// minutes. Workloads: "equal" = 7168 x 8 bytes per flow; "varied" = 7168 x k bytes with k uniform
+// in 1..16 (fixed seed), like the tokens one GPU sends another in an MoE dispatch, so completions
+// spread over many distinct instants.
 #include <benchmark/benchmark.h>
 
 #include <algorithm>

@@ -132,7 +132,8 @@ void BottleneckSolver::drop_stale_keys(LinkId link) {
   std::vector<KeyEntry>& keys = keys_[link];
   if (keys.size() > 2 * members_[link].size() + 16) {  // mostly stale: rebuild from the members
     keys.clear();
-    for (FlowIndex flow : members_[link]) keys.push_back(KeyEntry{key_[flow], flow, version_[flow]});
+    for (FlowIndex flow : members_[link])
+      keys.push_back(KeyEntry{key_[flow], flow, version_[flow]});
     std::make_heap(keys.begin(), keys.end(), std::greater<>{});
     return;
   }
@@ -153,8 +154,8 @@ void BottleneckSolver::refresh_finishes() {
     ++group_version_[link];
     drop_stale_keys(link);
     if (keys_[link].empty()) continue;
-    finishes_.push_back(FinishEntry{finish_of(link, keys_[link].front().key), link,
-                                    group_version_[link]});
+    finishes_.push_back(
+        FinishEntry{finish_of(link, keys_[link].front().key), link, group_version_[link]});
     std::push_heap(finishes_.begin(), finishes_.end(), std::greater<>{});
   }
   refresh_list_.clear();
@@ -199,7 +200,8 @@ void BottleneckSolver::mark(LinkId link) {
   const std::size_t members = members_[link].size();
   // Settle the lowest levels first (a groupless link over capacity before any level).
   const double estimate =
-      members > 0 ? (routes_.capacity(link) - state_[link].other) / static_cast<double>(members) : 0;
+      members > 0 ? (routes_.capacity(link) - state_[link].other) / static_cast<double>(members)
+                  : 0;
   work_.push_back(WorkEntry{estimate, link});
   std::push_heap(work_.begin(), work_.end(), std::greater<>{});
 }
@@ -482,7 +484,8 @@ void BottleneckSolver::solve(std::int64_t now_ps) {
 
 std::int64_t BottleneckSolver::next_finish_ps() {
   refresh_finishes();
-  while (!finishes_.empty() && finishes_.front().version != group_version_[finishes_.front().link]) {
+  while (!finishes_.empty() &&
+         finishes_.front().version != group_version_[finishes_.front().link]) {
     std::pop_heap(finishes_.begin(), finishes_.end(), std::greater<>{});
     finishes_.pop_back();
   }

@@ -110,10 +110,10 @@ class BottleneckSolver final : public RateSolver {
     std::uint8_t has_group = 0;
   };
   std::vector<LinkState> state_;
-  std::vector<double> level_;      // λ_l (meaningful while the group is not empty)
-  std::vector<double> passed_;     // the level the other links' O currently count for this group
-  std::vector<double> clock_bytes_;         // V_l at clock_ps_
-  std::vector<std::int64_t> clock_ps_;      // the virtual clock's epoch
+  std::vector<double> level_;        // λ_l (meaningful while the group is not empty)
+  std::vector<double> passed_;       // the level the other links' O currently count for this group
+  std::vector<double> clock_bytes_;  // V_l at clock_ps_
+  std::vector<std::int64_t> clock_ps_;           // the virtual clock's epoch
   std::vector<std::vector<FlowIndex>> members_;  // the group
   std::vector<std::vector<KeyEntry>> keys_;      // the group by finish key (min-heap, lazy)
   std::vector<std::vector<FlowIndex>> on_link_;  // every transferring flow on the link
@@ -122,9 +122,9 @@ class BottleneckSolver final : public RateSolver {
   std::vector<LinkId> refresh_list_;
   std::vector<WorkEntry> work_;
   std::vector<FinishEntry> finishes_;
-  std::vector<Candidate> candidates_;  // scratch
-  SaturationHeap shares_;              // scratch (rebuild)
-  std::vector<double> residual_;       // scratch (rebuild): capacity left for unfrozen flows
+  std::vector<Candidate> candidates_;    // scratch
+  SaturationHeap shares_;                // scratch (rebuild)
+  std::vector<double> residual_;         // scratch (rebuild): capacity left for unfrozen flows
   std::vector<std::uint32_t> unfrozen_;  // scratch (rebuild)
 
   // Flows by slot.
@@ -134,7 +134,7 @@ class BottleneckSolver final : public RateSolver {
   std::vector<std::uint32_t> version_;
   std::vector<std::uint32_t> member_pos_;
   std::vector<std::uint32_t> link_pos_;  // per (flow, constraint): index in on_link_
-  std::size_t pos_stride_ = 4;            // constraints per flow in link_pos_
+  std::size_t pos_stride_ = 4;           // constraints per flow in link_pos_
   std::vector<std::uint8_t> active_;
   std::vector<FlowIndex> added_;
   std::size_t removed_ = 0;  // flows taken out since the last solve

@@ -56,8 +56,8 @@ class SaturationHeap {
   void heapify();  // after add()s
   bool empty() const { return heap_.empty(); }
   // The next link to saturate and its share; false when no link with unfrozen flows is left.
-  bool pop(std::span<const double> residual, std::span<const std::uint32_t> unfrozen,
-           LinkId& link, double& share);
+  bool pop(std::span<const double> residual, std::span<const std::uint32_t> unfrozen, LinkId& link,
+           double& share);
 
  private:
   struct Entry {

@@ -641,7 +641,8 @@ class DecodeSimulation final : public sim::EventHandler, public topology::Messag
     dispatch_us_.push_back((dispatch_end - dispatch_start).microseconds());
     combine_us_.push_back((combine_end - combine_start).microseconds());
     for (std::uint32_t gpu = 0; gpu < n_; ++gpu) {
-      dispatch_gpu_us_.push_back((run.dispatch_complete[gpu] - run.dispatch_send[gpu]).microseconds());
+      dispatch_gpu_us_.push_back(
+          (run.dispatch_complete[gpu] - run.dispatch_send[gpu]).microseconds());
       combine_gpu_us_.push_back((run.combine_complete[gpu] - run.combine_send[gpu]).microseconds());
     }
     expert_us_.push_back(run.expert_max.microseconds());
@@ -683,6 +684,7 @@ class DecodeSimulation final : public sim::EventHandler, public topology::Messag
             usage.busy_link_seconds / (static_cast<double>(usage.links) * simulated_seconds);
     }
     m.gpu_busy_fraction = simulated_seconds > 0 ? busy_seconds_ / (n_ * simulated_seconds) : 0;
+    if (simulated_seconds > 0) m.busiest_links = busiest_links(simulated_seconds);
     memory(m);
     m.simulated_events = engine_.executed();
     m.messages = message_count_;
@@ -690,6 +692,31 @@ class DecodeSimulation final : public sim::EventHandler, public topology::Messag
     m.combine_bytes = combine_bytes_ / config_.steps;
     m.timeline = timeline_;
     return m;
+  }
+
+  std::vector<LinkReport> busiest_links(double simulated_seconds) const {
+    std::vector<LinkReport> links;
+    for (topology::LinkId id = 0; id < fabric_.link_count(); ++id) {
+      const std::uint64_t bytes = network_->link_bytes(id);
+      if (bytes == 0) continue;
+      const topology::Link& link = fabric_.link(id);
+      links.push_back(
+          {id, "", link.tier, bytes,
+           static_cast<double>(bytes) / (link.bandwidth_bytes_per_second * simulated_seconds),
+           network_->link_busy_time(id).seconds() / simulated_seconds});
+    }
+    const std::size_t kept = std::min(links.size(), DecodeMetrics::kBusiestLinks);
+    std::partial_sort(links.begin(), links.begin() + static_cast<std::ptrdiff_t>(kept), links.end(),
+                      [](const LinkReport& a, const LinkReport& b) {
+                        return a.utilization != b.utilization ? a.utilization > b.utilization
+                                                              : a.link < b.link;
+                      });
+    links.resize(kept);
+    for (LinkReport& report : links) {
+      const topology::Link& link = fabric_.link(report.link);
+      report.name = fabric_.vertex_name(link.from) + " -> " + fabric_.vertex_name(link.to);
+    }
+    return links;
   }
 
   // Weights: the replicated trunk plus this GPU's expert slots in every MoE layer (and the MTP
@@ -756,7 +783,7 @@ class DecodeSimulation final : public sim::EventHandler, public topology::Messag
   std::uint64_t message_count_ = 0, dispatch_bytes_ = 0, combine_bytes_ = 0;
   std::vector<double> attention_us_, dispatch_us_, expert_us_, combine_us_;
   std::vector<double> dispatch_gpu_us_, combine_gpu_us_;  // per (GPU, layer, micro-batch)
-  std::vector<Picoseconds> moe_layer_ends_;  // step 0, by layer; 0 for dense layers
+  std::vector<Picoseconds> moe_layer_ends_;               // step 0, by layer; 0 for dense layers
   std::vector<TimelineSpan> timeline_;
 };
 

@@ -4,6 +4,7 @@
 // Semantics, defaults and metric definitions: docs/workloads.md "Decode step".
 #include <array>
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -73,6 +74,16 @@ struct LatencyStats {
   double mean_us = 0, p50_us = 0, p99_us = 0, max_us = 0;
 };
 
+// One directed link's traffic over the run (DecodeMetrics::busiest_links).
+struct LinkReport {
+  topology::LinkId link = 0;
+  std::string name;  // "from -> to", the fabric's vertex names
+  topology::LinkTier tier = topology::LinkTier::ScaleUp;
+  std::uint64_t bytes = 0;
+  double utilization = 0;    // bytes / (bandwidth x simulated time)
+  double busy_fraction = 0;  // time with >= 1 active flow / simulated time
+};
+
 struct TierReport {
   std::uint64_t bytes = 0;   // bytes carried over the tier's directed links (all steps)
   double utilization = 0;    // bytes / (tier capacity x simulated time)
@@ -107,6 +118,11 @@ struct DecodeMetrics {
   double output_tokens_per_second_per_gpu = 0;
   double output_tokens_per_second_per_node = 0;  // per scale-up domain used by the EP group
   std::array<TierReport, topology::kLinkTierCount> tiers{};
+  // The links with the highest utilization, highest first (ties: lower link id), at most
+  // kBusiestLinks: where a tier's average hides a hot spot (an ECMP-unlucky spine link, the NIC of
+  // a GPU that receives more than others).
+  static constexpr std::size_t kBusiestLinks = 5;
+  std::vector<LinkReport> busiest_links;
   double gpu_busy_fraction = 0;  // compute time / (ep_size x simulated time)
   // memory per GPU (bytes)
   double weight_bytes_per_gpu = 0, kv_cache_bytes_per_gpu = 0, activation_bytes_per_gpu = 0;

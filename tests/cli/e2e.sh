@@ -81,7 +81,8 @@ ls "$work"/.t.json.tmp.* >/dev/null 2>&1 && fail "a temporary trace file was lef
 
 # run: table, JSON, CSV, and a Chrome trace (small EP so it stays fast).
 small=(configs/scenarios/ep72-gb200-nvl72.yaml --set ep_size=8 --set batch_per_gpu=16)
-expect 0 "per-user tokens/s" "memory per GPU" "headroom" "combine, per GPU" -- run "${small[@]}"
+expect 0 "per-user tokens/s" "memory per GPU" "headroom" "combine, per GPU" "busiest links" -- \
+  run "${small[@]}"
 expect 0 "\"dispatch_p50_us\":" "\"combine_per_gpu_p50_us\":" "\"tokens_per_second_per_gpu\":" -- \
   run "${small[@]}" --json
 expect 0 "kernels   ideal fluid" -- run "${small[@]}"

@@ -22,8 +22,7 @@ using sim::Picoseconds;
 // GPU g joins one hub by a duplex link of capacities[g] bytes/s (no latency, no overhead).
 Fabric star_with_capacities(const std::vector<double>& capacities) {
   FabricBuilder builder("uneven-star");
-  for (std::size_t g = 0; g < capacities.size(); ++g)
-    builder.add_gpu("gpu" + std::to_string(g), 0);
+  for (std::size_t g = 0; g < capacities.size(); ++g) builder.add_gpu("gpu" + std::to_string(g), 0);
   const VertexId hub = builder.add_vertex(VertexKind::ScaleUpSwitch, "hub");
   for (std::size_t g = 0; g < capacities.size(); ++g)
     builder.add_duplex_link(static_cast<VertexId>(g), hub, capacities[g], Picoseconds::zero(),
@@ -188,8 +187,8 @@ void expect_same_deliveries(const Fabric& fabric, const std::vector<Message>& me
 }
 
 TEST(BottleneckSolverVsRestartLevel, StaggeredAllToAllWavesOnNineHgxServers) {
-  const Fabric fabric = load_fabric_file(std::string(MOESIM_SOURCE_DIR) +
-                                         "/configs/fabrics/hgx-h200x9.yaml");
+  const Fabric fabric =
+      load_fabric_file(std::string(MOESIM_SOURCE_DIR) + "/configs/fabrics/hgx-h200x9.yaml");
   for (std::uint64_t seed = 1; seed <= 3; ++seed)
     expect_same_deliveries(fabric, staggered_waves(72, seed, 20'000'000),
                            "seed " + std::to_string(seed));

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
 #include <stdexcept>
 #include <string>
 
@@ -150,9 +151,9 @@ TEST(DecodeStep, FourGpusDirectEqualsSumOfPhases) {
 }
 
 // EP3 on the tiny fabric: GPUs 0 and 1 share server 0, GPU 2 is alone on server 1 (rail 0, like
-// GPU 0), one expert per GPU, every token to every expert, direct. Dispatch (1024 B) from the end of
-// attention: NVLink 4 us + 10.24 ns, same rail 7 us + 102.4 ns, cross-rail 10 us + 102.4 ns; no two
-// flows ever share a link at the same time. GPU 0 has everything at 7.1024 us, GPUs 1 and 2 at
+// GPU 0), one expert per GPU, every token to every expert, direct. Dispatch (1024 B) from the end
+// of attention: NVLink 4 us + 10.24 ns, same rail 7 us + 102.4 ns, cross-rail 10 us + 102.4 ns; no
+// two flows ever share a link at the same time. GPU 0 has everything at 7.1024 us, GPUs 1 and 2 at
 // 10.1024 us (each waits for a cross-rail copy). Experts take 1.572864 us from there, so GPU 0
 // starts its combine (2048 B: 4.02048 / 7.2048 / 10.2048 us) at 8.675264 us, GPUs 1 and 2 at
 // 11.675264 us. Last arrivals: GPU 0 from GPU 2 at 18.880064, GPU 1 from GPU 2 and GPU 2 from
@@ -171,6 +172,23 @@ TEST(DecodeStep, PerGpuLatenciesLeaveOutTheSkewBetweenGpus) {
   EXPECT_NEAR(m.combine_per_gpu.max_us, 10.2048, 1e-6);
   EXPECT_NEAR(m.step_time_us, kAttention + 21.880064 + kHead, 1e-6);
   EXPECT_EQ(m.messages, 12u);
+  // GPU 2's NIC carries both other GPUs' dispatch (1024 B) and combine (2048 B) each way: 6144 B on
+  // each of its four 10 GB/s links (gpu2 -> nic2 -> leaf0, leaf0 -> nic2 -> gpu2); every other NIC
+  // link and the spine links carry one peer's, 3072 B. Utilization = 6144 B / (10 GB/s x step).
+  ASSERT_EQ(m.busiest_links.size(), DecodeMetrics::kBusiestLinks);
+  const double step_seconds = m.step_time_us * 1e-6;
+  std::set<std::string> hottest;
+  for (std::size_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(m.busiest_links[i].bytes, 6144u);
+    EXPECT_NEAR(m.busiest_links[i].utilization, 6144 / (10e9 * step_seconds), 1e-12);
+    // One transfer at a time at full bandwidth: busy exactly while bytes move.
+    EXPECT_NEAR(m.busiest_links[i].busy_fraction, m.busiest_links[i].utilization, 1e-9);
+    EXPECT_EQ(m.busiest_links[i].tier, topology::LinkTier::ScaleOut);
+    hottest.insert(m.busiest_links[i].name);
+  }
+  EXPECT_EQ(hottest, (std::set<std::string>{"gpu2 -> nic2", "nic2 -> leaf0", "leaf0 -> nic2",
+                                            "nic2 -> gpu2"}));
+  EXPECT_EQ(m.busiest_links[4].bytes, 3072u);
 }
 
 // EP4 node-dedup: GPU0's token crosses once to GPU2 (same local rank, same rail: 3 + 4 us + 102.4

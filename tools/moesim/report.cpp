@@ -93,6 +93,14 @@ void visit_values(const Scenario* scenario, const RunResult* result, bool includ
     put(fmt::format("{}_busy_fraction", kTierNames[tier]),
         [&] { return number(m->tiers[tier].busy_fraction); });
   }
+  // The busiest link (the table shows the top few); "" and 0 when nothing crossed the fabric.
+  const workloads::LinkReport no_link;
+  auto busiest = [&]() -> const workloads::LinkReport& {
+    return m->busiest_links.empty() ? no_link : m->busiest_links.front();
+  };
+  put("busiest_link", [&] { return busiest().name; });
+  put("busiest_link_utilization", [&] { return number(busiest().utilization); });
+  put("busiest_link_busy_fraction", [&] { return number(busiest().busy_fraction); });
   put("dispatch_bytes_per_step", [&] { return number(m->dispatch_bytes); });
   put("combine_bytes_per_step", [&] { return number(m->combine_bytes); });
   put("weight_bytes_per_gpu", [&] { return number(m->weight_bytes_per_gpu); });
@@ -192,8 +200,9 @@ std::vector<std::string> value_names() {
 }
 
 bool is_text_value(const std::string& name) {
-  static constexpr std::string_view kText[] = {
-      "scenario", "model", "gpu", "fabric", "routing", "dispatch_mode", "network", "calibration"};
+  static constexpr std::string_view kText[] = {"scenario", "model",       "gpu",
+                                               "fabric",   "routing",     "dispatch_mode",
+                                               "network",  "calibration", "busiest_link"};
   return std::find(std::begin(kText), std::end(kText), name) != std::end(kText);
 }
 
@@ -253,13 +262,13 @@ std::string render_table(const Scenario& scenario, const RunResult& result) {
         {name, us(stats->mean_us), us(stats->p50_us), us(stats->p99_us), us(stats->max_us)});
   out += phases.render("  ");
   out +=
-      "  (dispatch, combine: from the first GPU's send to the last GPU's last arrival, so they hold the "
-      "skew\n  between GPUs; per GPU: each GPU's own send to its last arrival, as a kernel timed on one "
-      "rank)\n";
+      "  (dispatch, combine: from the first GPU's send to the last GPU's last arrival, so they\n"
+      "  hold the skew between GPUs; per GPU: each GPU's own send to its last arrival, as a\n"
+      "  kernel timed on one rank)\n";
   if (scenario.calibration)
-    out += fmt::format(
-        "  (with the kernel's fixed costs one layer's all-to-all takes {} us, p50)\n",
-        us(all_to_all_p50_us(d, m)));
+    out +=
+        fmt::format("  (with the kernel's fixed costs one layer's all-to-all takes {} us, p50)\n",
+                    us(all_to_all_p50_us(d, m)));
   out += "\n";
 
   Table step({"decode step", "value"});
@@ -290,6 +299,15 @@ std::string render_table(const Scenario& scenario, const RunResult& result) {
          fmt::format("{:.1f} %", 100 * m.tiers[tier].busy_fraction)});
   }
   out += tiers.render("  ") + "\n";
+  if (!m.busiest_links.empty()) {
+    Table links({"busiest links", "tier", "bytes", "utilization", "busy"});
+    for (const workloads::LinkReport& link : m.busiest_links)
+      links.add_row({link.name, std::string(topology::to_string(link.tier)),
+                     fmt::format("{} MB", with_commas(static_cast<double>(link.bytes) / 1e6, 1)),
+                     fmt::format("{:.1f} %", 100 * link.utilization),
+                     fmt::format("{:.1f} %", 100 * link.busy_fraction)});
+    out += links.render("  ") + "\n";
+  }
 
   Table memory({"memory per GPU", "bytes"});
   memory.add_row({"weights", gb(m.weight_bytes_per_gpu)});
