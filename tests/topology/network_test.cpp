@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "tests/topology/naive_flow_model.h"
+#include "tests/topology/tapered_fabric.h"
 #include "topology/builders.h"
 
 namespace moesim::topology {
@@ -271,16 +272,7 @@ namespace {
 
 // Incremental re-solving must give exactly what re-solving every rate from scratch at every event
 // gives.
-const char* kTaperedFabric = R"(
-name: tapered-3x4
-kind: hgx
-servers: 3
-gpus_per_server: 4
-scale_up: {bandwidth: 200 GB/s, link_latency: 0.2 us}
-scale_out: {nic_bandwidth: 400 Gb/s, rails: 4, spines: 2, oversubscription: 3, gpu_nic_latency: 0 us,
-            nic_leaf_latency: 0.2 us, leaf_spine_latency: 0.4 us}
-overheads: {scale_up: 2 us, scale_out: 2.5 us, core: 2.5 us}
-)";
+using testing::kTaperedFabric;
 
 // Both solvers behind FlowNetwork.
 void expect_same_as_naive(const Fabric& fabric, const std::vector<Message>& messages) {

@@ -9,6 +9,7 @@
 #include <random>
 #include <string>
 
+#include "tests/topology/tapered_fabric.h"
 #include "topology/bottleneck_solver.h"
 #include "topology/builders.h"
 #include "topology/max_min.h"
@@ -125,13 +126,27 @@ std::map<std::uint64_t, std::int64_t> deliveries(const Fabric& fabric,
   return recorder.delivered_ps;
 }
 
-// Random traffic on fabrics with bottlenecks in every tier (uneven star, tapered fat tree with
+// The two solvers compute the same max-min allocation; they round each transfer's end from the
+// bytes left at their own rate changes, so they may differ by a picosecond per change a message
+// lived through.
+void expect_same_deliveries(const Fabric& fabric, const std::vector<Message>& messages,
+                            const std::string& label) {
+  const auto groups = deliveries(fabric, messages, FlowSolver::BottleneckGroups);
+  const auto reference = deliveries(fabric, messages, FlowSolver::RestartLevel);
+  ASSERT_EQ(groups.size(), messages.size());
+  ASSERT_EQ(reference.size(), messages.size());
+  for (const auto& [tag, expected_ps] : reference) {
+    const double expected = static_cast<double>(expected_ps);
+    ASSERT_NEAR(static_cast<double>(groups.at(tag)), expected, 1e-9 * expected + 50)
+        << label << " message " << tag;
+  }
+}
+
+// Random traffic for fabrics with bottlenecks in every tier (uneven star, tapered fat tree with
 // oversubscribed spines): messages start in waves (many at one instant: rebuild) and one by one
-// (repair), sizes and releases random. The two solvers compute the same max-min allocation; they
-// round each transfer's end from the bytes left at their own rate changes, so they may differ by a
-// picosecond per change a message lived through.
-void expect_same_deliveries(const Fabric& fabric, std::uint64_t seed, std::size_t messages_count,
-                            std::int64_t release_spread_ps) {
+// (repair), sizes and releases random.
+std::vector<Message> random_traffic(const Fabric& fabric, std::uint64_t seed,
+                                    std::size_t messages_count, std::int64_t release_spread_ps) {
   std::mt19937_64 random(seed);
   const auto gpus = static_cast<GpuIndex>(fabric.gpu_count());
   std::uniform_int_distribution<GpuIndex> gpu(0, gpus - 1);
@@ -145,15 +160,7 @@ void expect_same_deliveries(const Fabric& fabric, std::uint64_t seed, std::size_
     const std::int64_t at = in_wave(random) ? 0 : release(random);
     messages.push_back({source, destination, bytes(random), Picoseconds{at}, tag});
   }
-  const auto groups = deliveries(fabric, messages, FlowSolver::BottleneckGroups);
-  const auto reference = deliveries(fabric, messages, FlowSolver::RestartLevel);
-  ASSERT_EQ(groups.size(), messages.size());
-  ASSERT_EQ(reference.size(), messages.size());
-  for (const auto& [tag, expected_ps] : reference) {
-    const double expected = static_cast<double>(expected_ps);
-    ASSERT_NEAR(static_cast<double>(groups.at(tag)), expected, 1e-9 * expected + 50)
-        << "seed " << seed << " message " << tag;
-  }
+  return messages;
 }
 
 // The decode step's shape: every GPU sends to every other GPU in one wave at its own time (its
@@ -173,19 +180,6 @@ std::vector<Message> staggered_waves(GpuIndex gpus, std::uint64_t seed, std::int
   return messages;
 }
 
-void expect_same_deliveries(const Fabric& fabric, const std::vector<Message>& messages,
-                            const std::string& label) {
-  const auto groups = deliveries(fabric, messages, FlowSolver::BottleneckGroups);
-  const auto reference = deliveries(fabric, messages, FlowSolver::RestartLevel);
-  ASSERT_EQ(groups.size(), messages.size());
-  ASSERT_EQ(reference.size(), messages.size());
-  for (const auto& [tag, expected_ps] : reference) {
-    const double expected = static_cast<double>(expected_ps);
-    ASSERT_NEAR(static_cast<double>(groups.at(tag)), expected, 1e-9 * expected + 50)
-        << label << " message " << tag;
-  }
-}
-
 TEST(BottleneckSolverVsRestartLevel, StaggeredAllToAllWavesOnNineHgxServers) {
   const Fabric fabric =
       load_fabric_file(std::string(MOESIM_SOURCE_DIR) + "/configs/fabrics/hgx-h200x9.yaml");
@@ -200,24 +194,18 @@ TEST(BottleneckSolverVsRestartLevel, RandomTrafficOnUnevenStars) {
     std::uniform_real_distribution<double> capacity(1e9, 20e9);
     std::vector<double> capacities(8);
     for (double& c : capacities) c = capacity(random);
-    expect_same_deliveries(star_with_capacities(capacities), seed, 300, 200'000'000);
+    const Fabric fabric = star_with_capacities(capacities);
+    expect_same_deliveries(fabric, random_traffic(fabric, seed, 300, 200'000'000),
+                           "seed " + std::to_string(seed));
   }
 }
 
 TEST(BottleneckSolverVsRestartLevel, RandomTrafficOnATaperedFatTree) {
-  const Fabric fabric = load_fabric(config::ConfigMap::load_string(R"(
-name: tapered-4x4
-kind: hgx
-servers: 4
-gpus_per_server: 4
-scale_up: {bandwidth: 100 GB/s, link_latency: 0.5 us}
-scale_out: {nic_bandwidth: 400 Gb/s, rails: 4, spines: 2, oversubscription: 3, gpu_nic_latency: 0 us,
-            nic_leaf_latency: 0.2 us, leaf_spine_latency: 0.4 us}
-overheads: {scale_up: 2 us, scale_out: 2.5 us, core: 2.5 us}
-)",
-                                                                   "tapered.yaml"));
+  const Fabric fabric =
+      load_fabric(config::ConfigMap::load_string(testing::kTaperedFabric, "tapered.yaml"));
   for (std::uint64_t seed = 21; seed <= 28; ++seed)
-    expect_same_deliveries(fabric, seed, 500, 100'000'000);
+    expect_same_deliveries(fabric, random_traffic(fabric, seed, 500, 100'000'000),
+                           "seed " + std::to_string(seed));
 }
 
 }  // namespace
