@@ -31,7 +31,6 @@ BottleneckSolver::BottleneckSolver(const Fabric& fabric)
     : RateSolver(fabric),
       state_(routes_.link_count()),
       level_(routes_.link_count(), 0),
-      passed_(routes_.link_count(), 0),
       clock_bytes_(routes_.link_count(), 0),
       clock_ps_(routes_.link_count(), 0),
       members_(routes_.link_count()),
@@ -101,7 +100,6 @@ void BottleneckSolver::join_group(FlowIndex flow, LinkId link, double remaining_
     clock_bytes_[link] = 0;
     clock_ps_[link] = now_ps;
     level_[link] = 0;
-    passed_[link] = 0;
     state_[link].has_group = 1;
   }
   member_pos_[flow] = static_cast<std::uint32_t>(group.size());
@@ -237,7 +235,7 @@ void BottleneckSolver::place(FlowIndex flow, std::int64_t now_ps) {
     }
   }
   join_group(flow, best, start_bytes_[flow], now_ps);
-  const double rate = passed_[best];
+  const double rate = level_[best];
   for (LinkId link : constraints(flow)) {
     if (link != best) {
       state_[link].other += rate;
@@ -250,7 +248,7 @@ void BottleneckSolver::place(FlowIndex flow, std::int64_t now_ps) {
 
 void BottleneckSolver::remove(FlowIndex flow, std::int64_t now_ps) {
   const LinkId group = bottleneck_[flow];
-  const double rate = passed_[group];
+  const double rate = level_[group];
   leave_group(flow, now_ps);
   for (LinkId link : constraints(flow)) {
     if (link == group) continue;
@@ -266,9 +264,9 @@ void BottleneckSolver::remove(FlowIndex flow, std::int64_t now_ps) {
 // The flow leaves its group for `link`'s (the caller accounts for it in state_[link].other).
 void BottleneckSolver::move_into(FlowIndex flow, LinkId link, std::int64_t now_ps) {
   const LinkId from = bottleneck_[flow];
-  const double old_rate = passed_[from];
+  const double old_rate = level_[from];
   join_group(flow, link, leave_group(flow, now_ps), now_ps);
-  const double new_rate = passed_[link];
+  const double new_rate = level_[link];
   for (LinkId other : constraints(flow)) {
     if (other == link) continue;
     // On its old bottleneck the flow now counts among the other groups' flows.
@@ -298,7 +296,7 @@ std::size_t BottleneckSolver::pull_faster_flows(LinkId link, std::int64_t now_ps
   for (FlowIndex flow : on_link_[link]) {
     const LinkId group = bottleneck_[flow];
     if (group == link) continue;
-    const double rate = passed_[group];
+    const double rate = level_[group];
     sum += rate;
     if (members == 0 || rate > threshold) {
       candidates_.push_back(Candidate{rate, flow});
@@ -343,10 +341,10 @@ void BottleneckSolver::settle(LinkId link, std::int64_t now_ps) {
     if (members == 0) return;
     level = (capacity - state_[link].other) / static_cast<double>(members);
   }
-  set_level(link, level, now_ps);
-  const double delta = level - passed_[link];
+  // The other links' O count this group's flows at its old level until the change is passed on.
+  const double delta = level - level_[link];
   if (delta == 0) return;
-  passed_[link] = level;
+  set_level(link, level, now_ps);
   flows_resolved_ += members;
   // The hot loop of a repair (a group's rate change reaches the other links of its flows).
   LinkState* const state = state_.data();
@@ -403,7 +401,6 @@ void BottleneckSolver::rebuild(std::int64_t now_ps) {
     keys_[link].clear();
     ++group_version_[link];  // forget every group's finish entry
     state_[link].other = 0;
-    passed_[link] = 0;
     state_[link].max_other = 0;
     state_[link].marked = 0;
     residual_[link] = routes_.capacity(link);
@@ -426,15 +423,14 @@ void BottleneckSolver::rebuild(std::int64_t now_ps) {
       }
     }
     level_[saturating] = level;  // the group's clock starts now: no time was served at level 0
-    passed_[saturating] = level;
   }
   for (FlowIndex flow = 0; flow < bottleneck_.size(); ++flow) {
     if (!active_[flow]) continue;
     const LinkId group = bottleneck_[flow];
     for (LinkId link : constraints(flow)) {
       if (link == group) continue;
-      state_[link].other += passed_[group];
-      state_[link].max_other = std::max(state_[link].max_other, passed_[group]);
+      state_[link].other += level_[group];
+      state_[link].max_other = std::max(state_[link].max_other, level_[group]);
     }
   }
 }

@@ -110,9 +110,8 @@ class BottleneckSolver final : public RateSolver {
     std::uint8_t has_group = 0;
   };
   std::vector<LinkState> state_;
-  std::vector<double> level_;        // λ_l (meaningful while the group is not empty)
-  std::vector<double> passed_;       // the level the other links' O currently count for this group
-  std::vector<double> clock_bytes_;  // V_l at clock_ps_
+  std::vector<double> level_;                    // λ_l (meaningful while the group is not empty)
+  std::vector<double> clock_bytes_;              // V_l at clock_ps_
   std::vector<std::int64_t> clock_ps_;           // the virtual clock's epoch
   std::vector<std::vector<FlowIndex>> members_;  // the group
   std::vector<std::vector<KeyEntry>> keys_;      // the group by finish key (min-heap, lazy)

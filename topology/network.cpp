@@ -77,8 +77,7 @@ struct FlowNetwork::State final : sim::EventHandler {
   Fabric fabric;
   MessageSink& sink;
   sim::HandlerId handler;
-  std::unique_ptr<RateSolver> solver_owner;
-  RateSolver& solver;
+  std::unique_ptr<RateSolver> solver;
   LinkAccounts accounts;
   FlowNetworkStats stats;
 
@@ -101,10 +100,9 @@ struct FlowNetwork::State final : sim::EventHandler {
         fabric(fabric_),
         sink(sink_),
         handler(0),
-        solver_owner(kind == FlowSolver::RestartLevel
-                         ? std::unique_ptr<RateSolver>(std::make_unique<MaxMinSolver>(fabric_))
-                         : std::make_unique<BottleneckSolver>(fabric_)),
-        solver(*solver_owner),
+        solver(kind == FlowSolver::RestartLevel
+                   ? std::unique_ptr<RateSolver>(std::make_unique<MaxMinSolver>(fabric_))
+                   : std::make_unique<BottleneckSolver>(fabric_)),
         accounts(fabric_.link_count()) {
     handler = engine.add_handler(*this);
   }
@@ -143,14 +141,14 @@ struct FlowNetwork::State final : sim::EventHandler {
     tag[flow] = message.tag;
     message_bytes[flow] =
         path.empty() ? 0 : message.bytes;  // a GPU sending to itself moves nothing
-    solver.set_route(flow, path);
+    solver->set_route(flow, path);
     pending.push_back(PendingStart{start.count(), next_sequence++, flow});
     std::push_heap(pending.begin(), pending.end(), std::greater<>{});
     ensure_wake(start.count());
   }
 
   void deliver(FlowIndex flow, std::int64_t now_ps) {
-    for (LinkId id : solver.route(flow)) accounts.bytes[id] += message_bytes[flow];
+    for (LinkId id : solver->route(flow)) accounts.bytes[id] += message_bytes[flow];
     deliveries.emplace_back(tag[flow], now_ps);
     free_slots.push_back(flow);
     ++stats.messages_delivered;
@@ -164,9 +162,9 @@ struct FlowNetwork::State final : sim::EventHandler {
     bool changed = false;
 
     // 1. Flows whose last byte is transferred now.
-    solver.take_finished(now_ps, finished);
+    solver->take_finished(now_ps, finished);
     for (FlowIndex flow : finished) {
-      for (LinkId id : solver.route(flow)) accounts.stop(id, now_ps);
+      for (LinkId id : solver->route(flow)) accounts.stop(id, now_ps);
       deliver(flow, now_ps);
       changed = true;
     }
@@ -180,18 +178,18 @@ struct FlowNetwork::State final : sim::EventHandler {
         deliver(flow, now_ps);
         continue;
       }
-      for (LinkId id : solver.route(flow)) accounts.start(id, now_ps);
-      solver.activate(flow, static_cast<double>(message_bytes[flow]), now_ps);
+      for (LinkId id : solver->route(flow)) accounts.start(id, now_ps);
+      solver->activate(flow, static_cast<double>(message_bytes[flow]), now_ps);
       changed = true;
     }
     // 3. One re-solve for everything that changed at this instant.
     if (changed) {
-      solver.solve(now_ps);
+      solver->solve(now_ps);
       ++stats.solves;
     }
-    stats.flows_resolved = solver.flows_resolved();
+    stats.flows_resolved = solver->flows_resolved();
     // 4. The next instant at which anything changes.
-    std::int64_t next_ps = solver.next_finish_ps();
+    std::int64_t next_ps = solver->next_finish_ps();
     if (!pending.empty()) next_ps = std::min(next_ps, pending.front().start_ps);
     handling = false;
     if (next_ps != std::numeric_limits<std::int64_t>::max()) ensure_wake(next_ps);
