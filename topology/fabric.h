@@ -32,6 +32,15 @@ std::string_view to_string(LinkTier tier);  // "scale-up", "scale-out", "core"
 std::string_view to_string(
     VertexKind kind);  // "gpu", "scale-up-switch", "nic", "leaf-switch", "spine-switch"
 
+// A network model's timeline sample (NetworkModel::record_tier_activity, topology/network.h): from
+// `at` on, `busy_links` of the tier's `links` directed links carry >= 1 transferring flow.
+struct TierActivity {
+  sim::Picoseconds at;
+  LinkTier tier;
+  std::uint32_t busy_links;
+  std::uint32_t links;
+};
+
 struct Link {
   VertexId from;
   VertexId to;

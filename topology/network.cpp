@@ -1,6 +1,7 @@
 #include "topology/network.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
@@ -25,21 +26,38 @@ LinkTier highest_tier_of(const Fabric& fabric, const std::vector<LinkId>& links)
   return highest;
 }
 
-// Per directed link: bytes delivered across it and time with >= 1 transferring flow.
+// Per directed link: bytes delivered across it and time with >= 1 transferring flow; per tier, how
+// many links are busy now (for timelines).
 struct LinkAccounts {
   std::vector<std::uint64_t> bytes;
   std::vector<std::int64_t> busy_ps;
   std::vector<std::uint32_t> transferring;
   std::vector<std::int64_t> busy_since_ps;
+  std::vector<LinkTier> tier;
+  std::array<std::uint32_t, kLinkTierCount> busy_links{};
+  std::array<std::uint32_t, kLinkTierCount> tier_links{};
 
-  explicit LinkAccounts(std::size_t links)
-      : bytes(links, 0), busy_ps(links, 0), transferring(links, 0), busy_since_ps(links, 0) {}
+  explicit LinkAccounts(const Fabric& fabric)
+      : bytes(fabric.link_count(), 0),
+        busy_ps(fabric.link_count(), 0),
+        transferring(fabric.link_count(), 0),
+        busy_since_ps(fabric.link_count(), 0),
+        tier(fabric.link_count()) {
+    for (LinkId id = 0; id < fabric.link_count(); ++id) {
+      tier[id] = fabric.link(id).tier;
+      ++tier_links[static_cast<std::size_t>(tier[id])];
+    }
+  }
 
   void start(LinkId link, std::int64_t now_ps) {
-    if (transferring[link]++ == 0) busy_since_ps[link] = now_ps;
+    if (transferring[link]++ > 0) return;
+    busy_since_ps[link] = now_ps;
+    ++busy_links[static_cast<std::size_t>(tier[link])];
   }
   void stop(LinkId link, std::int64_t now_ps) {
-    if (--transferring[link] == 0) busy_ps[link] += now_ps - busy_since_ps[link];
+    if (--transferring[link] > 0) return;
+    busy_ps[link] += now_ps - busy_since_ps[link];
+    --busy_links[static_cast<std::size_t>(tier[link])];
   }
   std::int64_t busy_at(LinkId link, std::int64_t now_ps) const {
     return busy_ps[link] + (transferring[link] > 0 ? now_ps - busy_since_ps[link] : 0);
@@ -95,6 +113,9 @@ struct FlowNetwork::State final : sim::EventHandler {
   std::int64_t wake_ps = std::numeric_limits<std::int64_t>::max();
   bool handling = false;
 
+  std::vector<TierActivity>* activity = nullptr;  // record_tier_activity
+  std::array<std::uint32_t, kLinkTierCount> recorded_busy{};
+
   State(sim::Engine& engine_, const Fabric& fabric_, MessageSink& sink_, FlowSolver kind)
       : engine(engine_),
         fabric(fabric_),
@@ -103,7 +124,7 @@ struct FlowNetwork::State final : sim::EventHandler {
         solver(kind == FlowSolver::RestartLevel
                    ? std::unique_ptr<RateSolver>(std::make_unique<MaxMinSolver>(fabric_))
                    : std::make_unique<BottleneckSolver>(fabric_)),
-        accounts(fabric_.link_count()) {
+        accounts(fabric_) {
     handler = engine.add_handler(*this);
   }
 
@@ -147,6 +168,15 @@ struct FlowNetwork::State final : sim::EventHandler {
     ensure_wake(start.count());
   }
 
+  void record_activity(std::int64_t now_ps) {
+    for (std::size_t tier = 0; tier < kLinkTierCount; ++tier) {
+      if (accounts.busy_links[tier] == recorded_busy[tier]) continue;
+      recorded_busy[tier] = accounts.busy_links[tier];
+      activity->push_back({Picoseconds{now_ps}, static_cast<LinkTier>(tier),
+                           accounts.busy_links[tier], accounts.tier_links[tier]});
+    }
+  }
+
   void deliver(FlowIndex flow, std::int64_t now_ps) {
     for (LinkId id : solver->route(flow)) accounts.bytes[id] += message_bytes[flow];
     deliveries.emplace_back(tag[flow], now_ps);
@@ -186,6 +216,7 @@ struct FlowNetwork::State final : sim::EventHandler {
     if (changed) {
       solver->solve(now_ps);
       ++stats.solves;
+      if (activity) record_activity(now_ps);
     }
     stats.flows_resolved = solver->flows_resolved();
     // 4. The next instant at which anything changes.
@@ -221,6 +252,12 @@ sim::Picoseconds FlowNetwork::link_busy_time(LinkId link) const {
   return Picoseconds{state_->accounts.busy_at(link, state_->engine.now().count())};
 }
 
+bool FlowNetwork::record_tier_activity(std::vector<TierActivity>* samples) {
+  state_->activity = samples;
+  state_->recorded_busy = state_->accounts.busy_links;
+  return true;
+}
+
 std::size_t FlowNetwork::in_flight() const {
   return state_->stats.messages_submitted - state_->stats.messages_delivered;
 }
@@ -249,7 +286,7 @@ struct AnalyticNetwork::State final : sim::EventHandler {
   std::vector<LinkId> path;
 
   State(sim::Engine& engine_, const Fabric& fabric_, MessageSink& sink_)
-      : engine(engine_), fabric(fabric_), sink(sink_), accounts(fabric_.link_count()) {
+      : engine(engine_), fabric(fabric_), sink(sink_), accounts(fabric_) {
     handler = engine.add_handler(*this);
   }
 
@@ -329,6 +366,10 @@ TierUsage AnalyticNetwork::tier_usage(LinkTier tier) const {
 
 std::uint64_t AnalyticNetwork::link_bytes(LinkId link) const {
   return state_->accounts.bytes.at(link);
+}
+
+bool AnalyticNetwork::record_tier_activity(std::vector<TierActivity>*) {
+  return false;  // transfers are priced one by one, never concurrently
 }
 
 sim::Picoseconds AnalyticNetwork::link_busy_time(LinkId link) const {

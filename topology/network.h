@@ -13,6 +13,7 @@
 // (topology/rate_solver.h, transfer_picoseconds).
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "sim/engine.h"
 #include "sim/time.h"
@@ -52,6 +53,10 @@ class NetworkModel {
   virtual TierUsage tier_usage(LinkTier tier) const = 0;
   virtual std::uint64_t link_bytes(LinkId link) const = 0;
   virtual sim::Picoseconds link_busy_time(LinkId link) const = 0;
+  // Appends a sample to `samples` (nullptr = stop) whenever a tier's busy-link count changes, at
+  // most one per tier and instant, for timelines. Returns false if the model cannot say (the
+  // analytic model has no concurrent transfers to count).
+  virtual bool record_tier_activity(std::vector<TierActivity>* samples) = 0;
 };
 
 // Counters for benchmarks and tests.
@@ -86,6 +91,7 @@ class FlowNetwork final : public NetworkModel {
   TierUsage tier_usage(LinkTier tier) const override;
   std::uint64_t link_bytes(LinkId link) const override;
   sim::Picoseconds link_busy_time(LinkId link) const override;
+  bool record_tier_activity(std::vector<TierActivity>* samples) override;
 
   // Messages submitted and not yet delivered.
   std::size_t in_flight() const;
@@ -112,6 +118,7 @@ class AnalyticNetwork final : public NetworkModel {
   TierUsage tier_usage(LinkTier tier) const override;
   std::uint64_t link_bytes(LinkId link) const override;
   sim::Picoseconds link_busy_time(LinkId link) const override;
+  bool record_tier_activity(std::vector<TierActivity>* samples) override;
 
   // Delivery time of a message released now under this model (no side effects).
   sim::Picoseconds delivery_time(const Message& message) const;

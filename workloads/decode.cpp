@@ -167,6 +167,7 @@ class DecodeSimulation final : public sim::EventHandler, public topology::Messag
       network_ = std::make_unique<topology::FlowNetwork>(engine_, fabric, *this);
     else
       network_ = std::make_unique<topology::AnalyticNetwork>(engine_, fabric, *this);
+    if (config.record_timeline) network_->record_tier_activity(&tier_activity_);
     setup_domains();
     setup_routing();
     requests_.assign(micro_batches_, 0);
@@ -691,6 +692,7 @@ class DecodeSimulation final : public sim::EventHandler, public topology::Messag
     m.dispatch_bytes = dispatch_bytes_ / config_.steps;
     m.combine_bytes = combine_bytes_ / config_.steps;
     m.timeline = timeline_;
+    m.tier_activity = tier_activity_;
     return m;
   }
 
@@ -757,6 +759,7 @@ class DecodeSimulation final : public sim::EventHandler, public topology::Messag
   ComputeModel compute_;
   sim::Engine engine_;
   std::unique_ptr<topology::NetworkModel> network_;
+  std::vector<topology::TierActivity> tier_activity_;  // when record_timeline (flow network)
   sim::HandlerId handler_ = 0;
   std::uint32_t n_;
   std::uint32_t micro_batches_;

@@ -133,6 +133,8 @@ struct DecodeMetrics {
   std::uint64_t simulated_events = 0, messages = 0;
   std::uint64_t dispatch_bytes = 0, combine_bytes = 0;  // per step, summed over messages
   std::vector<TimelineSpan> timeline;                   // filled only when record_timeline
+  // Busy links per tier over time, when record_timeline and the network is the flow model.
+  std::vector<topology::TierActivity> tier_activity;
 };
 
 // Throws std::invalid_argument on impossible layouts (EP size 0 or above the fabric's GPUs, batch

@@ -95,6 +95,7 @@ expect 0 "calibration,calibration_dispatch_fixed_us" "deepep-low-latency@h800-ib
 expect 0 "scenario,model,gpu,fabric,ep_size" -- run "${small[@]}" --csv --trace "$work/trace.json"
 grep -q '"traceEvents"' "$work/trace.json" || fail "trace lacks traceEvents"
 grep -q '"name":"dispatch"' "$work/trace.json" || fail "trace lacks dispatch spans"
+grep -q '"ph":"C","pid":3,"name":"scale-up links busy"' "$work/trace.json" || fail "trace lacks link activity"
 tail -c 4 "$work/trace.json" | grep -q ']}' || fail "trace is not terminated"
 
 # topo and selfcheck.

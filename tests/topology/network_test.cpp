@@ -94,6 +94,33 @@ TEST(FlowNetwork, TwoFlowsShareALinkAndTheFirstToFinishReleasesItsBandwidth) {
   EXPECT_EQ(delivered.at(2), 307'000'000);
 }
 
+// Star of 3 GPUs at 100 GB/s (6 directed links, all scale-up). 0->1 (1 MB) and 2->1 (3 MB) share
+// GPU 1's downlink: 3 links busy from 0; the first ends at 1 MB / 50 GB/s = 20 us (2 busy); the
+// second has 2 MB left, alone at 100 GB/s: ends at 40 us (none busy).
+TEST(FlowNetwork, RecordsBusyLinksPerTierWhenTheyChange) {
+  const Fabric fabric = star(3, 100e9);
+  sim::Engine engine;
+  Recorder recorder;
+  FlowNetwork network(engine, fabric, recorder);
+  std::vector<TierActivity> samples;
+  ASSERT_TRUE(network.record_tier_activity(&samples));
+  network.submit({0, 1, 1'000'000, Picoseconds{0}, 1});
+  network.submit({2, 1, 3'000'000, Picoseconds{0}, 2});
+  engine.run();
+  ASSERT_EQ(samples.size(), 3u);
+  const std::int64_t at_ps[] = {0, 20'000'000, 40'000'000};
+  const std::uint32_t busy[] = {3, 2, 0};
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(samples[i].at.count(), at_ps[i]);
+    EXPECT_EQ(samples[i].tier, LinkTier::ScaleUp);
+    EXPECT_EQ(samples[i].busy_links, busy[i]);
+    EXPECT_EQ(samples[i].links, 6u);
+  }
+  sim::Engine analytic_engine;
+  AnalyticNetwork analytic(analytic_engine, fabric, recorder);
+  EXPECT_FALSE(analytic.record_tier_activity(&samples));  // no concurrent transfers to count
+}
+
 TEST(FlowNetwork, MaxMinGivesTheUnbottleneckedFlowTheLeftover) {
   // Star at 10 GB/s. Flows 0->2 and 1->2 share GPU 2's downlink (5 GB/s each); flow 0->3 shares GPU
   // 0's uplink with 0->2 and gets the remaining 5 GB/s. All 1 MB: each ends at 1e6 / 5e9 = 200 us.

@@ -125,6 +125,29 @@ TEST(DecodeStep, TwoGpusTwoExpertsOneTokenEqualsSumOfPhases) {
   EXPECT_NEAR(m.output_tokens_per_second_per_node, 2 * m.output_tokens_per_second_per_gpu, 1e-6);
 }
 
+// The same step with a timeline: each phase's two messages start transferring 4 us after their
+// GPUs send (2 us overhead + 2 NVLink hops of 1 us) and occupy 4 of the tiny fabric's 8 scale-up
+// links (gpu -> nvswitch -> gpu, both ways) for 10.24 ns (dispatch) or 20.48 ns (combine).
+TEST(DecodeStep, TimelineRecordsBusyLinksPerTier) {
+  const topology::Fabric fabric = tiny_fabric();
+  DecodeConfig c = config(2, DispatchMode::Direct);
+  c.record_timeline = true;
+  const DecodeMetrics m = simulate_decode(tiny_model(2), round_gpu(), fabric, c);
+  const double combine_send = kAttention + 4.01024 + kExperts;
+  const double at_us[] = {kAttention + 4, kAttention + 4.01024, combine_send + 4,
+                          combine_send + 4.02048};
+  const std::uint32_t busy[] = {4, 0, 4, 0};
+  ASSERT_EQ(m.tier_activity.size(), 4u);
+  for (std::size_t i = 0; i < 4; ++i) {
+    EXPECT_NEAR(m.tier_activity[i].at.microseconds(), at_us[i], 1e-6);
+    EXPECT_EQ(m.tier_activity[i].tier, topology::LinkTier::ScaleUp);
+    EXPECT_EQ(m.tier_activity[i].busy_links, busy[i]);
+    EXPECT_EQ(m.tier_activity[i].links, 8u);
+  }
+  c.network = NetworkKind::Analytic;  // prices transfers one by one: nothing to count
+  EXPECT_TRUE(simulate_decode(tiny_model(2), round_gpu(), fabric, c).tier_activity.empty());
+}
+
 TEST(DecodeStep, DenseLayerHasNoAllToAll) {
   const topology::Fabric fabric = tiny_fabric();
   const DecodeMetrics m =

@@ -377,6 +377,17 @@ std::string render_trace(const Scenario& scenario, const workloads::DecodeMetric
         communication ? "communication" : "compute", span.start.microseconds(),
         (span.end - span.start).microseconds(), span.layer, span.micro_batch);
   }
+  // Link activity: one counter track per tier, the share of its directed links that carry a flow.
+  if (!metrics.tier_activity.empty())
+    out +=
+        "{\"ph\":\"M\",\"pid\":3,\"name\":\"process_name\",\"args\":{\"name\":\"Fabric "
+        "(links busy per tier)\"}},\n";
+  for (const topology::TierActivity& sample : metrics.tier_activity)
+    out += fmt::format(
+        "{{\"ph\":\"C\",\"pid\":3,\"name\":\"{} links busy\",\"ts\":{:.6f},\"args\":{{\"%\":{:."
+        "3f}}}}},\n",
+        topology::to_string(sample.tier), sample.at.microseconds(),
+        100.0 * sample.busy_links / sample.links);
   out += fmt::format(
       "{{\"ph\":\"M\",\"pid\":1,\"name\":\"process_labels\",\"args\":{{\"labels\":\"{}\"}}}}\n]}}"
       "\n",
