@@ -347,16 +347,13 @@ void BottleneckSolver::settle(LinkId link, std::int64_t now_ps) {
   set_level(link, level, now_ps);
   flows_resolved_ += members;
   // The hot loop of a repair (a group's rate change reaches the other links of its flows).
-  LinkState* const state = state_.data();
   for (FlowIndex flow : members_[link]) {
     for (LinkId other : constraints(flow)) {
       if (other == link) continue;
-      LinkState& link_state = state[other];
-      const double sum = link_state.other + delta;
-      link_state.other = sum;
+      LinkState& link_state = state_[other];
+      link_state.other += delta;
       if (level > link_state.max_other) link_state.max_other = level;
-      if (!link_state.marked && (link_state.has_group || sum > link_state.over_capacity))
-        mark(other);
+      note_changed_other(other);
     }
   }
 }
@@ -383,7 +380,6 @@ void BottleneckSolver::settle_marked(std::int64_t now_ps) {
 // Progressive filling over every transferring flow (all unfrozen flows grow at one rate; when a
 // link's capacity is used up its unfrozen flows freeze, forming its group); bytes left carry over.
 void BottleneckSolver::rebuild(std::int64_t now_ps) {
-  ++rebuilds_;
   for (FlowIndex flow = 0; flow < bottleneck_.size(); ++flow) {
     if (!active_[flow]) continue;
     if (bottleneck_[flow] != kNoGroup)

@@ -49,7 +49,6 @@ class BottleneckSolver final : public RateSolver {
   std::size_t active_flows() const override { return active_count_; }
   // Group members whose rate changed plus flows moved between groups (rebuilds count every flow).
   std::uint64_t flows_resolved() const override { return flows_resolved_; }
-  std::uint64_t rebuilds() const { return rebuilds_; }
 
  private:
   struct KeyEntry {  // a group member by finish key (lazy: stale once the flow's version moved)
@@ -129,7 +128,8 @@ class BottleneckSolver final : public RateSolver {
   // Flows by slot.
   std::vector<LinkId> bottleneck_;
   std::vector<double> key_;
-  std::vector<double> start_bytes_;  // bytes of an activated flow not yet placed in a group
+  std::vector<double>
+      start_bytes_;  // bytes of a flow not yet in a group (activated, or in a rebuild)
   std::vector<std::uint32_t> version_;
   std::vector<std::uint32_t> member_pos_;
   std::vector<std::uint32_t> link_pos_;  // per (flow, constraint): index in on_link_
@@ -141,7 +141,6 @@ class BottleneckSolver final : public RateSolver {
   bool changed_ = false;
   std::size_t active_count_ = 0;
   std::uint64_t flows_resolved_ = 0;
-  std::uint64_t rebuilds_ = 0;
 };
 
 }  // namespace moesim::topology
