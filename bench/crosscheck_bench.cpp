@@ -33,7 +33,7 @@ constexpr std::uint64_t kDispatchBytes = 7392;
 
 struct Case {
   topology::Fabric fabric;
-  std::vector<topology::Message> messages;
+  std::vector<network::Message> messages;
 };
 
 const Case& layer_case(std::uint32_t gpus) {
@@ -73,8 +73,8 @@ void BM_SimGridLayer(benchmark::State& state) {
 
 void BM_MoesimLayer(benchmark::State& state) {
   const auto gpus = static_cast<std::uint32_t>(state.range(0));
-  const auto solver = state.range(1) == 0 ? topology::FlowSolver::BottleneckGroups
-                                          : topology::FlowSolver::RestartLevel;
+  const auto solver = state.range(1) == 0 ? network::FlowSolver::BottleneckGroups
+                                          : network::FlowSolver::RestartLevel;
   const Case& layer = layer_case(gpus);
   crosscheck::SimulationRun run;
   double total_wall_seconds = 0;

@@ -1,10 +1,10 @@
-// Wall time of the decode step (issue 4): DeepSeek-V3 at EP72 / EP144 / EP288 over 9 / 18 / 36 HGX
-// H200 servers, batch 16 / 64 / 128 per GPU, context 4096, group-limited routing, direct dispatch.
-// `moe_layers` = 58 is the full step (3 dense + 58 MoE layers); 1 simulates the 3 dense layers and
-// one MoE layer, used with the flow network to show growth with EP and batch cheaply (EP288 would
-// take minutes per full step; docs/performance.md "Decode step"). Layers run one after another,
-// so a step's cost is linear in its MoE layers.
-// Counters: simulated events/s, messages/s, and the messages and events of one step.
+// Wall time of the decode step (docs/performance.md, "Decode step"): DeepSeek-V3 at EP72 / EP144 /
+// EP288 over 9 / 18 / 36 HGX H200 servers, batch 16 / 64 / 128 per GPU, context 4096, group-limited
+// routing, direct dispatch. `moe_layers` = 58 is the full step (3 dense + 58 MoE layers); 1
+// simulates the 3 dense layers and one MoE layer, used with the flow network to show growth with EP
+// and batch cheaply (EP288 would take minutes per full step; docs/performance.md "Decode step").
+// Layers run one after another, so a step's cost is linear in its MoE layers. Counters: simulated
+// events/s, messages/s, and the messages and events of one step.
 //   decode_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 #include <benchmark/benchmark.h>
 
@@ -28,11 +28,8 @@ const topology::Fabric& h200_servers(int servers) {
   static const topology::Fabric x18 =
       topology::load_fabric_file(source("configs/fabrics/hgx-h200x18.yaml"));
   static const topology::Fabric x36 = [] {
-    auto map = config::ConfigMap::load_file(source("configs/fabrics/hgx-h200x18.yaml"));
-    YAML::Node node = YAML::Clone(map.node());
-    node["servers"] = 36;
-    node["name"] = "hgx-h200x36";
-    return topology::load_fabric(config::ConfigMap(node, map.file()));
+    const auto map = input::Mapping::load_file(source("configs/fabrics/hgx-h200x18.yaml"));
+    return topology::load_fabric(map.with("servers", "36").with("name", "hgx-h200x36"));
   }();
   return servers == 9 ? x9 : servers == 18 ? x18 : x36;
 }
@@ -49,7 +46,7 @@ void BM_DeepSeekV3DecodeStep(benchmark::State& state) {
   config.ep_size = ep;
   config.batch_per_gpu = static_cast<std::uint32_t>(state.range(1));
   config.context_tokens = 4096;
-  config.routing = workloads::RoutingKind::GroupLimited;
+  config.gating = workloads::GatingKind::GroupLimited;
   config.network =
       state.range(2) == 0 ? workloads::NetworkKind::Flow : workloads::NetworkKind::Analytic;
   const topology::Fabric& fabric = h200_servers(static_cast<int>(ep / 8));

@@ -19,26 +19,24 @@
 #include <random>
 #include <stdexcept>
 
-#include "tests/topology/naive_flow_model.h"
+#include "network/max_min.h"
+#include "network/network.h"
+#include "tests/network/naive_flow_model.h"
 #include "topology/builders.h"
-#include "topology/max_min.h"
-#include "topology/network.h"
 
 namespace {
 
 using namespace moesim;
+using network::Message;
 using topology::Fabric;
 using topology::GpuIndex;
 using topology::LinkId;
-using topology::Message;
 
 // A shipped fabric file with its domain count replaced (racks for nvl72, servers for hgx).
 Fabric scaled_fabric(const std::string& file, const std::string& domains_key, int domains) {
   const auto config =
-      config::ConfigMap::load_file(std::string(MOESIM_SOURCE_DIR) + "/configs/fabrics/" + file);
-  YAML::Node node = YAML::Clone(config.node());
-  node[domains_key] = domains;
-  return topology::load_fabric(config::ConfigMap(node, file));
+      input::Mapping::load_file(std::string(MOESIM_SOURCE_DIR) + "/configs/fabrics/" + file);
+  return topology::load_fabric(config.with(domains_key, std::to_string(domains)));
 }
 
 const Fabric& fabric_for(bool nvl72, int gpus) {
@@ -65,7 +63,7 @@ std::vector<Message> all_to_all(std::size_t gpus, bool varied) {
   return messages;
 }
 
-struct CountingSink final : topology::MessageSink {
+struct CountingSink final : network::MessageSink {
   std::uint64_t delivered = 0;
   sim::Picoseconds last{0};
   void on_delivered(std::uint64_t, sim::Picoseconds at) override {
@@ -76,8 +74,8 @@ struct CountingSink final : topology::MessageSink {
 
 void BM_FlowNetwork(benchmark::State& state, bool nvl72, bool varied) {
   const int gpus = static_cast<int>(state.range(0));
-  const auto solver = state.range(1) == 0 ? topology::FlowSolver::BottleneckGroups
-                                          : topology::FlowSolver::RestartLevel;
+  const auto solver = state.range(1) == 0 ? network::FlowSolver::BottleneckGroups
+                                          : network::FlowSolver::RestartLevel;
   const Fabric& fabric = fabric_for(nvl72, gpus);
   const std::vector<Message> messages = all_to_all(fabric.gpu_count(), varied);
   std::uint64_t solves = 0;
@@ -86,7 +84,7 @@ void BM_FlowNetwork(benchmark::State& state, bool nvl72, bool varied) {
   for (auto _ : state) {
     sim::Engine engine;
     CountingSink sink;
-    topology::FlowNetwork network(engine, fabric, sink, solver);
+    network::FlowNetwork network(engine, fabric, sink, solver);
     for (const Message& message : messages) network.submit(message);
     engine.run();
     if (sink.delivered != messages.size())
@@ -108,7 +106,7 @@ void BM_Naive(benchmark::State& state, bool nvl72, bool varied) {
   const Fabric& fabric = fabric_for(nvl72, static_cast<int>(state.range(0)));
   const std::vector<Message> messages = all_to_all(fabric.gpu_count(), varied);
   sim::Picoseconds makespan{0};
-  for (auto _ : state) makespan = topology::testing::NaiveFlowSimulation(fabric).run(messages);
+  for (auto _ : state) makespan = network::testing::NaiveFlowSimulation(fabric).run(messages);
   state.counters["flows"] = static_cast<double>(messages.size());
   state.counters["makespan_us"] = makespan.microseconds();
   state.counters["flows_per_s"] = benchmark::Counter(static_cast<double>(messages.size()),

@@ -1,6 +1,7 @@
-// Event-queue and engine benchmarks (issue 2): HOLD single- and two-threaded, BURST, PHOLD.
-// Every queue stores the same 32-byte sim::QueuedEvent ordered by (time, sequence), so the ratios
-// compare the data structures only. Results and the command line: docs/performance.md.
+// Event-queue and engine benchmarks (docs/performance.md, docs/event-queue.md): HOLD single- and
+// two-threaded, BURST, PHOLD. Every queue stores the same 32-byte sim::QueuedEvent ordered by
+// (time, sequence), so the ratios compare the data structures only. Results and the command line:
+// docs/performance.md.
 #include <benchmark/benchmark.h>
 #include <tbb/concurrent_priority_queue.h>
 
@@ -12,9 +13,9 @@
 #include <thread>
 #include <vector>
 
+#include "bench/phold.h"
 #include "sim/engine.h"
 #include "sim/event_queue.h"
-#include "sim/phold.h"
 #include "sim/rng.h"
 
 namespace {
@@ -216,11 +217,11 @@ void BM_Burst(benchmark::State& state) {
 }
 
 void BM_Phold(benchmark::State& state) {
-  moesim::sim::PholdConfig config;
+  moesim::bench::PholdConfig config;
   config.lp_count = static_cast<std::uint64_t>(state.range(0));
   config.event_count = 3'000'000;
-  moesim::sim::PholdResult result;
-  for (auto _ : state) result = moesim::sim::run_phold(config);
+  moesim::bench::PholdResult result;
+  for (auto _ : state) result = moesim::bench::run_phold(config);
   state.counters["events_per_s"] = benchmark::Counter(
       static_cast<double>(result.events_executed) * static_cast<double>(state.iterations()),
       benchmark::Counter::kIsRate);

@@ -46,8 +46,12 @@ class Picoseconds {
   std::int64_t count_ = 0;
 };
 
-constexpr Picoseconds nanoseconds(std::int64_t ns) noexcept { return Picoseconds{ns * 1'000}; }
-constexpr Picoseconds microseconds(std::int64_t us) noexcept { return Picoseconds{us * 1'000'000}; }
+constexpr Picoseconds nanoseconds(std::int64_t ns) noexcept {
+  return Picoseconds{ns * 1'000};
+}
+constexpr Picoseconds microseconds(std::int64_t us) noexcept {
+  return Picoseconds{us * 1'000'000};
+}
 constexpr Picoseconds milliseconds(std::int64_t ms) noexcept {
   return Picoseconds{ms * 1'000'000'000};
 }

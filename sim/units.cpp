@@ -2,6 +2,7 @@
 
 #include <array>
 #include <charconv>
+#include <cmath>
 #include <stdexcept>
 
 namespace moesim::sim {
@@ -13,15 +14,20 @@ struct Unit {
   double scale;
 };
 
-constexpr std::array kByteUnits{
-    Unit{"B", 1.0},         Unit{"KB", 1e3},          Unit{"MB", 1e6},
-    Unit{"GB", 1e9},        Unit{"TB", 1e12},         Unit{"PB", 1e15},
-    Unit{"KiB", 1024.0},    Unit{"MiB", 1048576.0},   Unit{"GiB", 1073741824.0},
-    Unit{"TiB", 1099511627776.0}};
+constexpr std::array kByteUnits{Unit{"B", 1.0},
+                                Unit{"KB", 1e3},
+                                Unit{"MB", 1e6},
+                                Unit{"GB", 1e9},
+                                Unit{"TB", 1e12},
+                                Unit{"PB", 1e15},
+                                Unit{"KiB", 1024.0},
+                                Unit{"MiB", 1048576.0},
+                                Unit{"GiB", 1073741824.0},
+                                Unit{"TiB", 1099511627776.0}};
 constexpr std::array kBandwidthUnits{
-    Unit{"B/s", 1.0},       Unit{"KB/s", 1e3},        Unit{"MB/s", 1e6},
-    Unit{"GB/s", 1e9},      Unit{"TB/s", 1e12},       Unit{"b/s", 0.125},
-    Unit{"Kb/s", 1e3 / 8},  Unit{"Mb/s", 1e6 / 8},    Unit{"Gb/s", 1e9 / 8},
+    Unit{"B/s", 1.0},       Unit{"KB/s", 1e3},          Unit{"MB/s", 1e6},
+    Unit{"GB/s", 1e9},      Unit{"TB/s", 1e12},         Unit{"b/s", 0.125},
+    Unit{"Kb/s", 1e3 / 8},  Unit{"Mb/s", 1e6 / 8},      Unit{"Gb/s", 1e9 / 8},
     Unit{"Tb/s", 1e12 / 8}, Unit{"GiB/s", 1073741824.0}};
 constexpr std::array kTimeUnits{Unit{"s", 1.0},   Unit{"ms", 1e-3}, Unit{"us", 1e-6},
                                 Unit{"µs", 1e-6}, Unit{"ns", 1e-9}, Unit{"ps", 1e-12}};
@@ -48,11 +54,16 @@ const Unit* find(const std::array<Unit, N>& units, std::string_view spelling) {
 
 const Unit* find_unit(Quantity kind, std::string_view spelling) {
   switch (kind) {
-    case Quantity::Bytes: return find(kByteUnits, spelling);
-    case Quantity::BytesPerSecond: return find(kBandwidthUnits, spelling);
-    case Quantity::Seconds: return find(kTimeUnits, spelling);
-    case Quantity::FlopsPerSecond: return find(kFlopUnits, spelling);
-    case Quantity::Watts: return find(kPowerUnits, spelling);
+    case Quantity::Bytes:
+      return find(kByteUnits, spelling);
+    case Quantity::BytesPerSecond:
+      return find(kBandwidthUnits, spelling);
+    case Quantity::Seconds:
+      return find(kTimeUnits, spelling);
+    case Quantity::FlopsPerSecond:
+      return find(kFlopUnits, spelling);
+    case Quantity::Watts:
+      return find(kPowerUnits, spelling);
   }
   return nullptr;
 }
@@ -67,11 +78,16 @@ std::string_view trim(std::string_view text) {
 
 std::string accepted_units(Quantity kind) {
   switch (kind) {
-    case Quantity::Bytes: return join(kByteUnits);
-    case Quantity::BytesPerSecond: return join(kBandwidthUnits);
-    case Quantity::Seconds: return join(kTimeUnits);
-    case Quantity::FlopsPerSecond: return join(kFlopUnits);
-    case Quantity::Watts: return join(kPowerUnits);
+    case Quantity::Bytes:
+      return join(kByteUnits);
+    case Quantity::BytesPerSecond:
+      return join(kBandwidthUnits);
+    case Quantity::Seconds:
+      return join(kTimeUnits);
+    case Quantity::FlopsPerSecond:
+      return join(kFlopUnits);
+    case Quantity::Watts:
+      return join(kPowerUnits);
   }
   return {};
 }
@@ -83,9 +99,12 @@ double parse_quantity(std::string_view text, Quantity kind) {
   if (error != std::errc{} || end == trimmed.data())
     throw std::invalid_argument("expected a number with a unit, got '" + std::string(text) +
                                 "' (units: " + accepted_units(kind) + ")");
-  if (value < 0.0)
-    throw std::invalid_argument("negative quantity '" + std::string(text) + "'");
-  const std::string_view unit_text = trim(trimmed.substr(static_cast<std::size_t>(end - trimmed.data())));
+  if (!std::isfinite(value))
+    throw std::invalid_argument("expected a finite number with a unit, got '" + std::string(text) +
+                                "'");
+  if (value < 0.0) throw std::invalid_argument("negative quantity '" + std::string(text) + "'");
+  const std::string_view unit_text =
+      trim(trimmed.substr(static_cast<std::size_t>(end - trimmed.data())));
   if (unit_text.empty())
     throw std::invalid_argument("missing unit in '" + std::string(text) +
                                 "' (units: " + accepted_units(kind) + ")");
@@ -93,7 +112,10 @@ double parse_quantity(std::string_view text, Quantity kind) {
   if (unit == nullptr)
     throw std::invalid_argument("unknown unit '" + std::string(unit_text) + "' in '" +
                                 std::string(text) + "' (units: " + accepted_units(kind) + ")");
-  return value * unit->scale;
+  const double scaled = value * unit->scale;
+  if (!std::isfinite(scaled))
+    throw std::invalid_argument("quantity '" + std::string(text) + "' is out of range");
+  return scaled;
 }
 
 Picoseconds parse_duration(std::string_view text) {

@@ -1,8 +1,8 @@
 #pragma once
 // Strict parsing of quantities written as people write them: "900 GB/s", "400 Gb/s", "2 us",
 // "141 GB", "989 TFLOP/s", "700 W". Decimal prefixes are powers of 1000 (GB = 1e9 bytes), binary
-// prefixes powers of 1024 (GiB); a lower-case "b" means bits. Anything else is rejected with a message
-// that lists what is accepted, so a typo never silently becomes a different number.
+// prefixes powers of 1024 (GiB); a lower-case "b" means bits. Anything else is rejected with a
+// message that lists what is accepted, so a typo never silently becomes a different number.
 #include <string>
 #include <string_view>
 

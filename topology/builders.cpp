@@ -1,50 +1,53 @@
 #include "topology/builders.h"
 
+#include <array>
 #include <cmath>
 #include <stdexcept>
+
+#include "topology/cluster.h"
 
 namespace moesim::topology {
 
 namespace {
 
-using config::ConfigMap;
+using input::Mapping;
 using sim::Quantity;
 
-std::uint32_t positive_count(const ConfigMap& map, std::string_view key,
-                             std::int64_t fallback = -1) {
+std::uint32_t positive_count(const Mapping& map, std::string_view key, std::int64_t fallback = -1) {
   const std::int64_t value = fallback < 0 ? map.integer(key) : map.integer_or(key, fallback);
   if (value < 1 || value > 1'000'000)
     map.fail(key, "expected a count >= 1, got " + std::to_string(value));
   return static_cast<std::uint32_t>(value);
 }
 
-double positive_quantity(const ConfigMap& map, std::string_view key, Quantity kind) {
+double positive_quantity(const Mapping& map, std::string_view key, Quantity kind) {
   const double value = map.quantity(key, kind);
   if (!(value > 0)) map.fail(key, "must be > 0");
   return value;
 }
 
-sim::Picoseconds non_negative_duration(const ConfigMap& map, std::string_view key) {
+sim::Picoseconds non_negative_duration(const Mapping& map, std::string_view key) {
   const sim::Picoseconds value = map.duration(key);
   if (value < sim::Picoseconds::zero()) map.fail(key, "must be >= 0");
   return value;
 }
 
-void read_overheads(const ConfigMap& root, FabricBuilder& builder) {
-  const ConfigMap overheads = root.map("overheads");
+std::array<sim::Picoseconds, kLinkTierCount> read_overheads(const Mapping& root) {
+  const Mapping overheads = root.map("overheads");
   overheads.expect_only({"scale_up", "scale_out", "core"});
-  builder.set_message_overhead(LinkTier::ScaleUp, non_negative_duration(overheads, "scale_up"));
-  builder.set_message_overhead(LinkTier::ScaleOut, non_negative_duration(overheads, "scale_out"));
-  builder.set_message_overhead(LinkTier::Core, non_negative_duration(overheads, "core"));
+  return {non_negative_duration(overheads, "scale_up"),
+          non_negative_duration(overheads, "scale_out"), non_negative_duration(overheads, "core")};
 }
 
-// Domains of `gpus_per_domain` GPUs, each with one non-blocking scale-up switch (NVSwitch / the
-// NVLink switch trays of an NVL72, modelled as one crossbar vertex), a NIC per GPU, one leaf per
-// rail and `spines` spines. Leaf-spine links share the leaf's NIC bandwidth / oversubscription
-// equally.
+void read_overheads(const Mapping& root, FabricBuilder& builder) {
+  const auto overheads = read_overheads(root);
+  for (LinkTier tier : kLinkTiers)
+    builder.set_message_overhead(tier, overheads[static_cast<std::size_t>(tier)]);
+}
+
 // The keys every fabric kind shares (per-tier overheads, PXN), then the build; a builder error
-// becomes a config error pointing at the fabric mapping.
-Fabric finish(const ConfigMap& root, FabricBuilder& builder) {
+// becomes an input error pointing at the fabric mapping.
+Fabric finish(const Mapping& root, FabricBuilder& builder) {
   read_overheads(root, builder);
   builder.set_pxn(root.boolean_or("pxn", false));
   try {
@@ -54,83 +57,58 @@ Fabric finish(const ConfigMap& root, FabricBuilder& builder) {
   }
 }
 
-Fabric build_domains(const ConfigMap& root, std::string_view domains_key,
+// `nvl72` and `hgx` files: domains of `gpus_per_domain` GPUs (topology/cluster.h).
+Fabric build_domains(const Mapping& root, std::string_view domains_key,
                      std::uint32_t gpus_per_domain) {
-  FabricBuilder builder(root.string("name"));
-  const std::uint32_t domains = positive_count(root, domains_key);
-  const ConfigMap scale_up = root.map("scale_up");
+  ClusterDescription cluster;
+  cluster.name = root.string("name");
+  cluster.servers = positive_count(root, domains_key);
+  cluster.gpus_per_server = gpus_per_domain;
+  const Mapping scale_up = root.map("scale_up");
   scale_up.expect_only({"bandwidth", "link_latency"});
-  const double nvlink_bandwidth =
-      positive_quantity(scale_up, "bandwidth", Quantity::BytesPerSecond);
-  const sim::Picoseconds nvlink_latency = non_negative_duration(scale_up, "link_latency");
-
-  for (std::uint32_t gpu = 0; gpu < domains * gpus_per_domain; ++gpu)
-    builder.add_gpu("gpu" + std::to_string(gpu), gpu / gpus_per_domain);
-  for (std::uint32_t domain = 0; domain < domains; ++domain) {
-    const VertexId nvswitch =
-        builder.add_vertex(VertexKind::ScaleUpSwitch, "nvswitch" + std::to_string(domain));
-    for (std::uint32_t local = 0; local < gpus_per_domain; ++local)
-      builder.add_duplex_link(domain * gpus_per_domain + local, nvswitch, nvlink_bandwidth,
-                              nvlink_latency, LinkTier::ScaleUp);
-  }
-
+  cluster.scale_up =
+      ScaleUpDescription{positive_quantity(scale_up, "bandwidth", Quantity::BytesPerSecond),
+                         non_negative_duration(scale_up, "link_latency")};
   if (!root.has("scale_out")) {
-    if (domains > 1) root.fail(domains_key, "more than one domain needs a 'scale_out' section");
+    if (cluster.servers > 1)
+      root.fail(domains_key, "more than one domain needs a 'scale_out' section");
   } else {
-    const ConfigMap scale_out = root.map("scale_out");
+    const Mapping scale_out = root.map("scale_out");
     scale_out.expect_only({"nic_bandwidth", "rails", "spines", "oversubscription",
                            "gpu_nic_latency", "nic_leaf_latency", "leaf_spine_latency"});
-    const double nic_bandwidth =
+    ScaleOutDescription out;
+    out.nic_bandwidth_bytes_per_second =
         positive_quantity(scale_out, "nic_bandwidth", Quantity::BytesPerSecond);
-    const std::uint32_t rails = positive_count(scale_out, "rails", gpus_per_domain);
-    if (gpus_per_domain % rails != 0)
+    out.rails = positive_count(scale_out, "rails", gpus_per_domain);
+    if (gpus_per_domain % out.rails != 0)
       scale_out.fail("rails",
                      "must divide the GPUs per domain (" + std::to_string(gpus_per_domain) + ")");
-    const std::uint32_t spines = positive_count(scale_out, "spines");
-    const double oversubscription = scale_out.number_or("oversubscription", 1.0);
-    if (!(oversubscription >= 1.0) || !std::isfinite(oversubscription))
+    out.spines = positive_count(scale_out, "spines");
+    out.oversubscription = scale_out.number_or("oversubscription", 1.0);
+    if (!(out.oversubscription >= 1.0))
       scale_out.fail("oversubscription", "must be a ratio >= 1 (downlink : uplink bandwidth)");
-    const sim::Picoseconds gpu_nic_latency = non_negative_duration(scale_out, "gpu_nic_latency");
-    const sim::Picoseconds nic_leaf_latency = non_negative_duration(scale_out, "nic_leaf_latency");
-    const sim::Picoseconds leaf_spine_latency =
-        non_negative_duration(scale_out, "leaf_spine_latency");
-
-    const std::uint32_t gpus = domains * gpus_per_domain;
-    std::vector<VertexId> nics(gpus);
-    for (std::uint32_t gpu = 0; gpu < gpus; ++gpu)
-      nics[gpu] = builder.add_vertex(VertexKind::Nic, "nic" + std::to_string(gpu));
-    std::vector<VertexId> leaves(rails);
-    for (std::uint32_t rail = 0; rail < rails; ++rail)
-      leaves[rail] = builder.add_vertex(VertexKind::LeafSwitch, "leaf" + std::to_string(rail));
-    std::vector<VertexId> spine_ids(spines);
-    for (std::uint32_t spine = 0; spine < spines; ++spine)
-      spine_ids[spine] =
-          builder.add_vertex(VertexKind::SpineSwitch, "spine" + std::to_string(spine));
-    for (std::uint32_t gpu = 0; gpu < gpus; ++gpu) {
-      builder.add_duplex_link(gpu, nics[gpu], nic_bandwidth, gpu_nic_latency, LinkTier::ScaleOut);
-      builder.add_duplex_link(nics[gpu], leaves[(gpu % gpus_per_domain) % rails], nic_bandwidth,
-                              nic_leaf_latency, LinkTier::ScaleOut);
-    }
-    // Each leaf serves gpus / rails NICs; its uplinks carry that bandwidth / oversubscription,
-    // split over spines.
-    const double leaf_down_bandwidth = static_cast<double>(gpus / rails) * nic_bandwidth;
-    const double leaf_spine_bandwidth = leaf_down_bandwidth / oversubscription / spines;
-    for (VertexId leaf : leaves)
-      for (VertexId spine : spine_ids)
-        builder.add_duplex_link(leaf, spine, leaf_spine_bandwidth, leaf_spine_latency,
-                                LinkTier::Core);
+    out.gpu_nic_latency = non_negative_duration(scale_out, "gpu_nic_latency");
+    out.nic_leaf_latency = non_negative_duration(scale_out, "nic_leaf_latency");
+    out.leaf_spine_latency = non_negative_duration(scale_out, "leaf_spine_latency");
+    cluster.scale_out = out;
   }
-  return finish(root, builder);
+  cluster.message_overhead = read_overheads(root);
+  cluster.pxn = root.boolean_or("pxn", false);
+  try {
+    return build_cluster(cluster);
+  } catch (const std::invalid_argument& error) {
+    root.fail(error.what());
+  }
 }
 
-Fabric build_nvl72(const ConfigMap& root) {
+Fabric build_nvl72(const Mapping& root) {
   root.expect_only(
       {"source", "notes", "name", "kind", "racks", "scale_up", "scale_out", "overheads", "pxn"});
   constexpr std::uint32_t kGpusPerRack = 72;  // system.gb200_nvl72 / system.gb300_nvl72: gpus 72
   return build_domains(root, "racks", kGpusPerRack);
 }
 
-Fabric build_hgx(const ConfigMap& root) {
+Fabric build_hgx(const Mapping& root) {
   root.expect_only({"source", "notes", "name", "kind", "servers", "gpus_per_server", "scale_up",
                     "scale_out", "overheads", "pxn"});
   // hw.h100_sxm / hw.h200_sxm / hw.b200_sxm: scale_up_domain 8; smaller values serve tiny test
@@ -138,7 +116,7 @@ Fabric build_hgx(const ConfigMap& root) {
   return build_domains(root, "servers", positive_count(root, "gpus_per_server", 8));
 }
 
-VertexKind parse_kind(const ConfigMap& map, std::string_view key) {
+VertexKind parse_kind(const Mapping& map, std::string_view key) {
   const std::string text = map.string(key);
   for (VertexKind kind : {VertexKind::Gpu, VertexKind::ScaleUpSwitch, VertexKind::Nic,
                           VertexKind::LeafSwitch, VertexKind::SpineSwitch})
@@ -147,7 +125,7 @@ VertexKind parse_kind(const ConfigMap& map, std::string_view key) {
                     "' (expected gpu, scale-up-switch, nic, leaf-switch, spine-switch)");
 }
 
-LinkTier parse_tier(const ConfigMap& map, std::string_view key) {
+LinkTier parse_tier(const Mapping& map, std::string_view key) {
   const std::string text = map.string(key);
   for (LinkTier tier : kLinkTiers)
     if (text == to_string(tier)) return tier;
@@ -163,13 +141,13 @@ struct VertexGroup {
 // Generic: groups of vertices (`count` copies named NAME0..NAME{count-1}, or NAME if count is 1)
 // and groups of links between groups: equal-sized groups are joined element by element, a single
 // vertex to every member.
-Fabric build_generic(const ConfigMap& root) {
+Fabric build_generic(const Mapping& root) {
   root.expect_only({"source", "notes", "name", "kind", "vertices", "links", "overheads", "pxn"});
   FabricBuilder builder(root.string("name"));
   std::vector<VertexGroup> groups;
   std::uint32_t next_domain = 0;
   bool seen_non_gpu = false;
-  for (const ConfigMap& entry : root.maps("vertices")) {
+  for (const Mapping& entry : root.maps("vertices")) {
     entry.expect_only({"name", "kind", "count", "domain_size"});
     VertexGroup group{entry.string("name"), static_cast<VertexId>(builder.vertex_count()),
                       positive_count(entry, "count", 1)};
@@ -194,13 +172,13 @@ Fabric build_generic(const ConfigMap& root) {
     }
     groups.push_back(group);
   }
-  auto find_group = [&](const ConfigMap& entry, std::string_view key) -> const VertexGroup& {
+  auto find_group = [&](const Mapping& entry, std::string_view key) -> const VertexGroup& {
     const std::string name = entry.string(key);
     for (const VertexGroup& group : groups)
       if (group.name == name) return group;
     entry.fail(key, "unknown vertex group '" + name + "'");
   };
-  for (const ConfigMap& entry : root.maps("links")) {
+  for (const Mapping& entry : root.maps("links")) {
     entry.expect_only({"from", "to", "bandwidth", "latency", "tier", "duplex"});
     const VertexGroup& from = find_group(entry, "from");
     const VertexGroup& to = find_group(entry, "to");
@@ -231,7 +209,7 @@ Fabric build_generic(const ConfigMap& root) {
 
 }  // namespace
 
-Fabric load_fabric(const config::ConfigMap& fabric_mapping) {
+Fabric load_fabric(const input::Mapping& fabric_mapping) {
   const std::string kind = fabric_mapping.string("kind");
   if (kind == "nvl72") return build_nvl72(fabric_mapping);
   if (kind == "hgx") return build_hgx(fabric_mapping);
@@ -240,7 +218,7 @@ Fabric load_fabric(const config::ConfigMap& fabric_mapping) {
 }
 
 Fabric load_fabric_file(const std::string& yaml_path) {
-  return load_fabric(config::ConfigMap::load_file(yaml_path));
+  return load_fabric(input::Mapping::load_file(yaml_path));
 }
 
 }  // namespace moesim::topology

@@ -9,15 +9,15 @@
 //   kind: generic  vertices and links listed in the file (e.g. a CloudMatrix-384-like supernode)
 #include <string>
 
-#include "topology/config.h"
+#include "input/mapping.h"
 #include "topology/fabric.h"
 
 namespace moesim::topology {
 
-// Throws config::ConfigError naming file:line: key for every error (unknown key, bad unit, bad
+// Throws input::InputError naming file:line: key for every error (unknown key, bad unit, bad
 // value).
 Fabric load_fabric_file(const std::string& yaml_path);
 // The same from an already-parsed mapping (scenarios embed or include fabric mappings).
-Fabric load_fabric(const config::ConfigMap& fabric_mapping);
+Fabric load_fabric(const input::Mapping& fabric_mapping);
 
 }  // namespace moesim::topology

@@ -17,8 +17,8 @@
 namespace moesim::topology {
 
 using GpuIndex = std::uint32_t;  // dense 0 .. gpu_count()-1
-using VertexId =
-    std::uint32_t;  // every vertex: GPUs first (vertex id == GpuIndex for GPUs), then the rest
+// every vertex: GPUs first (vertex id == GpuIndex for GPUs), then the rest
+using VertexId = std::uint32_t;
 using LinkId = std::uint32_t;  // dense 0 .. link_count()-1, one per *directed* link
 
 enum class VertexKind : std::uint8_t { Gpu, ScaleUpSwitch, Nic, LeafSwitch, SpineSwitch };
@@ -29,17 +29,8 @@ inline constexpr std::size_t kLinkTierCount = 3;
 inline constexpr std::array<LinkTier, kLinkTierCount> kLinkTiers = {
     LinkTier::ScaleUp, LinkTier::ScaleOut, LinkTier::Core};
 std::string_view to_string(LinkTier tier);  // "scale-up", "scale-out", "core"
-std::string_view to_string(
-    VertexKind kind);  // "gpu", "scale-up-switch", "nic", "leaf-switch", "spine-switch"
-
-// A network model's timeline sample (NetworkModel::record_tier_activity, topology/network.h): from
-// `at` on, `busy_links` of the tier's `links` directed links carry >= 1 transferring flow.
-struct TierActivity {
-  sim::Picoseconds at;
-  LinkTier tier;
-  std::uint32_t busy_links;
-  std::uint32_t links;
-};
+// "gpu", "scale-up-switch", "nic", "leaf-switch", "spine-switch"
+std::string_view to_string(VertexKind kind);
 
 struct Link {
   VertexId from;
@@ -59,8 +50,8 @@ class Fabric {
   std::uint32_t domain_of(GpuIndex gpu) const;  // 0 .. domain_count()-1
   std::size_t vertex_count() const;
   VertexKind vertex_kind(VertexId v) const;
-  const std::string& vertex_name(
-      VertexId v) const;  // e.g. "gpu17", "nvswitch2", "nic17", "leaf3", "spine0"
+  // e.g. "gpu17", "nvswitch2", "nic17", "leaf3", "spine0"
+  const std::string& vertex_name(VertexId v) const;
   std::size_t link_count() const;
   const Link& link(LinkId id) const;
   // Directed links leaving / entering a vertex, in the order they were added.

@@ -7,8 +7,8 @@
 //   bottleneck_solver.h (the default solver), max_min.h (the reference solver).
 //   summarize, write_summary, write_dot                — what `moesim topo` prints (summary.h)
 // Loader-side headers, not included here because they pull in yaml-cpp:
-//   builders.h (load_fabric_file, load_fabric), config.h (ConfigMap, ConfigError),
+//   builders.h (load_fabric_file, load_fabric), config.h (Mapping, InputError),
 //   export.h (flow export for the SimGrid cross-check).
+#include "network/network.h"
 #include "topology/fabric.h"
-#include "topology/network.h"
 #include "topology/summary.h"

@@ -1,6 +1,6 @@
 #include "workloads/hardware.h"
 
-#include "topology/config.h"
+#include "input/mapping.h"
 
 namespace moesim::workloads {
 
@@ -10,7 +10,7 @@ double GpuSpec::peak_flops_for_weight_bytes(double bytes_per_parameter) const {
   return bf16_flops_per_second;
 }
 
-GpuSpec load_gpu(const config::ConfigMap& map) {
+GpuSpec load_gpu(const input::Mapping& map) {
   map.expect_only({"name", "source", "notes", "hbm_capacity", "hbm_bandwidth", "bf16_dense",
                    "fp8_dense", "fp4_dense", "power"});
   GpuSpec gpu;
@@ -31,7 +31,7 @@ GpuSpec load_gpu(const config::ConfigMap& map) {
 }
 
 GpuSpec load_gpu_file(const std::string& path) {
-  return load_gpu(config::ConfigMap::load_file(path));
+  return load_gpu(input::Mapping::load_file(path));
 }
 
 }  // namespace moesim::workloads

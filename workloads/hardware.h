@@ -3,8 +3,8 @@
 // (configs/hardware/*.yaml, every number cited there).
 #include <string>
 
-namespace moesim::config {
-class ConfigMap;
+namespace moesim::input {
+class Mapping;
 }
 
 namespace moesim::workloads {
@@ -26,7 +26,7 @@ struct GpuSpec {
   double peak_flops_for_weight_bytes(double bytes_per_parameter) const;
 };
 
-GpuSpec load_gpu_file(const std::string& path);  // throws config::ConfigError
-GpuSpec load_gpu(const config::ConfigMap& mapping);
+GpuSpec load_gpu_file(const std::string& path);  // throws input::InputError
+GpuSpec load_gpu(const input::Mapping& mapping);
 
 }  // namespace moesim::workloads

@@ -3,7 +3,7 @@
 #include <cmath>
 #include <string>
 
-#include "topology/config.h"
+#include "input/mapping.h"
 
 namespace moesim::workloads {
 namespace {
@@ -86,7 +86,7 @@ double compressed_mqa_parameters(const ModelSpec& m, bool csa_layer) {
   return p;
 }
 
-ActiveConvention parse_convention(const config::ConfigMap& map, std::string_view key) {
+ActiveConvention parse_convention(const input::Mapping& map, std::string_view key) {
   const std::string text = map.string(key);
   if (text == "all") return ActiveConvention::All;
   if (text == "excluding-input-embedding") return ActiveConvention::ExcludingInputEmbedding;
@@ -95,7 +95,7 @@ ActiveConvention parse_convention(const config::ConfigMap& map, std::string_view
                     text + "'");
 }
 
-AttentionKind parse_attention_kind(const config::ConfigMap& map, std::string_view key) {
+AttentionKind parse_attention_kind(const input::Mapping& map, std::string_view key) {
   const std::string text = map.string(key);
   if (text == "mla") return AttentionKind::Mla;
   if (text == "gqa") return AttentionKind::Gqa;
@@ -104,19 +104,19 @@ AttentionKind parse_attention_kind(const config::ConfigMap& map, std::string_vie
   map.fail(key, "expected mla | gqa | hybrid-linear | compressed-mqa, got '" + text + "'");
 }
 
-std::uint32_t count(const config::ConfigMap& map, std::string_view key, std::int64_t fallback) {
+std::uint32_t count(const input::Mapping& map, std::string_view key, std::int64_t fallback) {
   const std::int64_t value = map.integer_or(key, fallback);
   if (value < 0 || value > 100'000'000) map.fail(key, "must be a non-negative count");
   return static_cast<std::uint32_t>(value);
 }
 
-double positive_number(const config::ConfigMap& map, std::string_view key, double fallback) {
+double positive_number(const input::Mapping& map, std::string_view key, double fallback) {
   const double value = map.number_or(key, fallback);
   if (!(value > 0)) map.fail(key, "must be > 0");
   return value;
 }
 
-AttentionSpec load_attention(const config::ConfigMap& map) {
+AttentionSpec load_attention(const input::Mapping& map) {
   map.expect_only({"kind",
                    "heads",
                    "kv_heads",
@@ -355,7 +355,7 @@ double ModelSpec::state_bytes_per_request() const {
   return elements * kv_cache_bytes_per_element;
 }
 
-ModelSpec load_model(const config::ConfigMap& map) {
+ModelSpec load_model(const input::Mapping& map) {
   map.expect_only({"name",
                    "source",
                    "notes",
@@ -436,7 +436,7 @@ ModelSpec load_model(const config::ConfigMap& map) {
 }
 
 ModelSpec load_model_file(const std::string& path) {
-  return load_model(config::ConfigMap::load_file(path));
+  return load_model(input::Mapping::load_file(path));
 }
 
 }  // namespace moesim::workloads

@@ -6,8 +6,8 @@
 #include <cstdint>
 #include <string>
 
-namespace moesim::config {
-class ConfigMap;
+namespace moesim::input {
+class Mapping;
 }
 
 namespace moesim::workloads {
@@ -124,12 +124,13 @@ struct ModelSpec {
   // Per-request state independent of context length (linear-attention recurrent state, V4's
   // sliding-window cache); 0 for plain MLA / GQA models.
   double state_bytes_per_request() const;
-  // Elements of KV read per context token by one decode query in `layer` (for the roofline).
+  // Whether `layer` has full (softmax) attention and so a KV cache that grows with the context:
+  // every layer but the linear-attention ones of a hybrid model (Qwen3.5: layers 3, 7, 11, ...).
   bool is_full_attention_layer(std::uint32_t layer) const;
   bool is_moe_layer(std::uint32_t layer) const { return layer >= dense_layers; }
 };
 
-ModelSpec load_model_file(const std::string& path);  // throws config::ConfigError
-ModelSpec load_model(const config::ConfigMap& mapping);
+ModelSpec load_model_file(const std::string& path);  // throws input::InputError
+ModelSpec load_model(const input::Mapping& mapping);
 
 }  // namespace moesim::workloads

@@ -114,6 +114,12 @@ KernelWork ComputeModel::head(std::uint32_t tokens) const {
   return {weights * model_.weight_bytes_per_parameter, 2.0 * weights * d(tokens), 0.0};
 }
 
+KernelWork ComputeModel::mtp_projection(std::uint32_t tokens) const {
+  const double hidden = model_.hidden;
+  return {2.0 * hidden * hidden * model_.weight_bytes_per_parameter,
+          4.0 * hidden * hidden * d(tokens), 0.0};
+}
+
 double ComputeModel::seconds(const KernelWork& work) const {
   const double memory = work.bytes / gpu_.hbm_bandwidth_bytes_per_second;
   const double compute =

@@ -32,6 +32,8 @@ class ComputeModel {
   // once.
   KernelWork routed_experts(const std::vector<std::uint32_t>& tokens_per_expert_copy) const;
   KernelWork head(std::uint32_t tokens) const;  // final norm + LM head (logits)
+  // An MTP module's projection of [embedding; previous hidden state] (2 hidden -> hidden).
+  KernelWork mtp_projection(std::uint32_t tokens) const;
 
   double seconds(const KernelWork& work) const;
   double efficiency() const { return efficiency_; }

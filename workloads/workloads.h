@@ -3,15 +3,15 @@
 // topology/ only; no yaml-cpp in these headers.
 //   ModelSpec, load_model_file            — architectures, parameter and KV arithmetic (model.h)
 //   GpuSpec, load_gpu_file                — HBM, bandwidth, dense TFLOP/s, power (hardware.h)
-//   ExpertLayout, Gate, route_layer       — EP placement with EPLB replicas, gating, traffic
+//   ExpertLayout, Gate, gate_layer       — EP placement with EPLB replicas, gating, traffic
 //                                           (routing.h)
 //   ComputeModel                          — roofline kernel times (roofline.h)
 //   DecodeConfig, simulate_decode         — the decode step and its metrics (decode.h)
 //   FittedKernel, load_kernel_calibration,
 //   fit_calibrations                      — kernel costs fitted to measurements (calibration.h)
-#include "workloads/calibration.h"
+#include "calibration/calibration.h"
 #include "workloads/decode.h"
+#include "workloads/gating.h"
 #include "workloads/hardware.h"
 #include "workloads/model.h"
 #include "workloads/roofline.h"
-#include "workloads/routing.h"

@@ -1,13 +1,13 @@
 // Section (c) of the claim: the calibrated cases next to the ideal-fluid ones, checked against
 // limits derived by hand. The contention-free analytic network keeps the eight EP72 simulations
 // fast (well under a second); the flow model's default run is exercised end to end by e2e.sh.
-#include "tools/moesim/claim_cases.h"
+#include "cli/claim/claim_cases.h"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
 
-#include "topology/config.h"
+#include "input/mapping.h"
 
 namespace moesim::cli {
 namespace {
@@ -17,7 +17,7 @@ const std::string kClaimFile =
 
 const std::vector<ClaimCase>& analytic_cases() {
   static const std::vector<ClaimCase> cases = [] {
-    const config::ConfigMap claim = config::ConfigMap::load_file(kClaimFile);
+    const input::Mapping claim = input::Mapping::load_file(kClaimFile);
     return simulate_claim_cases(claim, load_claim_calibrations(claim),
                                 {parse_override("network=analytic")});
   }();
@@ -25,7 +25,7 @@ const std::vector<ClaimCase>& analytic_cases() {
 }
 
 TEST(ClaimCases, CalibrationsAreTheFittedKernelsOfEachSide) {
-  const ClaimCalibrations c = load_claim_calibrations(config::ConfigMap::load_file(kClaimFile));
+  const ClaimCalibrations c = load_claim_calibrations(input::Mapping::load_file(kClaimFile));
   EXPECT_EQ(c.nvl72.kernel, "trtllm-mnnvl");
   EXPECT_EQ(c.nvl72.system, "gb200-nvl72");
   EXPECT_EQ(c.h200.kernel, "deepep-low-latency");

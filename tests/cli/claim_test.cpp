@@ -1,17 +1,17 @@
 // The claim's arithmetic from configs/scenarios/claim-260x.yaml, checked against hand-computed
 // values.
-#include "tools/moesim/claim.h"
+#include "cli/claim/claim.h"
 
 #include <gtest/gtest.h>
 
-#include "topology/config.h"
+#include "input/mapping.h"
 
 namespace moesim::cli {
 namespace {
 
 ClaimInputs inputs() {
-  return load_claim_inputs(config::ConfigMap::load_file(std::string(MOESIM_SOURCE_DIR) +
-                                                        "/configs/scenarios/claim-260x.yaml"));
+  return load_claim_inputs(input::Mapping::load_file(std::string(MOESIM_SOURCE_DIR) +
+                                                     "/configs/scenarios/claim-260x.yaml"));
 }
 
 TEST(ClaimArithmetic, TotalBytesAreTheArticlesProduct) {

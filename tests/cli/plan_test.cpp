@@ -1,15 +1,15 @@
 // The memory-fit rule and the article's table (configs/scenarios/plan-memory-fit.yaml), row by row.
-#include "tools/moesim/plan.h"
+#include "cli/claim/plan.h"
 
 #include <gtest/gtest.h>
 
-#include "topology/config.h"
+#include "input/mapping.h"
 
 namespace moesim::cli {
 namespace {
 
 MemoryFitTable table() {
-  return load_memory_fit_table(config::ConfigMap::load_file(
+  return load_memory_fit_table(input::Mapping::load_file(
       std::string(MOESIM_SOURCE_DIR) + "/configs/scenarios/plan-memory-fit.yaml"));
 }
 

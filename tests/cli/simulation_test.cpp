@@ -3,8 +3,9 @@
 // same code path.
 #include <gtest/gtest.h>
 
-#include "tools/moesim/report.h"
-#include "tools/moesim/scenario.h"
+#include "cli/report.h"
+#include "input/mapping.h"
+#include "scenario/scenario.h"
 
 namespace moesim::cli {
 namespace {
@@ -96,6 +97,18 @@ TEST(Simulation, IdenticalRunsGiveIdenticalRows) {
   const std::vector<ScenarioOverride> overrides{parse_override("ep_size=8")};
   const Scenario scenario = load_scenario(kScenarios + "ep72-gb200-nvl72.yaml", overrides);
   EXPECT_EQ(named_values(scenario, simulate(scenario)), named_values(scenario, simulate(scenario)));
+}
+
+TEST(Simulation, EveryValueIsTextOrANumberAsItsNameSays) {
+  // JSON quotes exactly the text values; the others must be JSON numbers or booleans.
+  const Scenario scenario = load_scenario(kScenarios + "ep72-gb200-nvl72.yaml",
+                                          std::vector{parse_override("ep_size=8")});
+  for (const auto& [name, value] : named_values(scenario, simulate(scenario), true)) {
+    double number = 0;
+    const bool json_literal =
+        input::parse_finite_number(value, number) || value == "true" || value == "false";
+    EXPECT_EQ(!is_text_value(name), json_literal) << name << " = " << value;
+  }
 }
 
 }  // namespace

@@ -1,7 +1,7 @@
 // Sweep machinery with a deterministic stand-in evaluator: cartesian order, output format, resume
 // after a killed run (a real abrupt exit in a death test), torn lines, sharding + merge, and
 // per-point errors.
-#include "tools/moesim/sweep.h"
+#include "cli/sweep.h"
 
 #include <gtest/gtest.h>
 
@@ -9,9 +9,9 @@
 #include <cstdlib>
 #include <filesystem>
 
-#include "tools/moesim/cli.h"
-#include "tools/moesim/text.h"
-#include "topology/config.h"
+#include "cli/cli.h"
+#include "cli/text.h"
+#include "input/mapping.h"
 
 namespace moesim::cli {
 namespace {
@@ -31,7 +31,7 @@ class ProductEvaluator final : public SweepEvaluator {
     ++calls_;
     long long product = 1;
     for (const std::string& value : point.values) product *= std::stoll(value);
-    if (product == 0) throw config::ConfigError("fake.yaml:3: key 'decode.x': zero");
+    if (product == 0) throw input::InputError("fake.yaml:3: key 'decode.x': zero");
     return {std::to_string(product), "p" + std::to_string(point.index)};
   }
   std::size_t calls() const { return calls_; }

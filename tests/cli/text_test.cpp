@@ -1,11 +1,11 @@
 // Formatting helpers, the argument parser and the command registry.
-#include "tools/moesim/text.h"
+#include "cli/text.h"
 
 #include <gtest/gtest.h>
 
 #include <sstream>
 
-#include "tools/moesim/cli.h"
+#include "cli/cli.h"
 
 namespace moesim::cli {
 namespace {

@@ -1,14 +1,14 @@
 // Kernel calibration (workloads/calibration.h): the formula on hand-computed cases, the fit
 // recovering known parameters, and the shipped fit (configs/validation/kernel-calibration.yaml)
 // reproducing the published measurements within the targets and being up to date with the data.
-#include "workloads/calibration.h"
+#include "calibration/calibration.h"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <string>
 
-namespace moesim::workloads {
+namespace moesim::calibration {
 namespace {
 
 const std::string kSource = MOESIM_SOURCE_DIR;
@@ -165,7 +165,7 @@ TEST_F(ShippedCalibration, FileIsUpToDateWithTheData) {
 TEST_F(ShippedCalibration, DecodeStepCalibrationCarriesTheFit) {
   const FittedKernel& fitted =
       find_calibration(shipped_.calibrations, "deepep-low-latency", "h800-ib");
-  const KernelCalibration decode = to_decode_calibration(fitted);
+  const workloads::KernelCalibration decode = to_decode_calibration(fitted);
   EXPECT_DOUBLE_EQ(decode.bandwidth_fraction[0], fitted.scale_up_fraction);
   EXPECT_DOUBLE_EQ(decode.bandwidth_fraction[1], fitted.scale_out_fraction);
   EXPECT_DOUBLE_EQ(decode.bandwidth_fraction[2], fitted.scale_out_fraction);
@@ -174,4 +174,4 @@ TEST_F(ShippedCalibration, DecodeStepCalibrationCarriesTheFit) {
 }
 
 }  // namespace
-}  // namespace moesim::workloads
+}  // namespace moesim::calibration

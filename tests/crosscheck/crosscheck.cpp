@@ -11,16 +11,16 @@
 #include <stdexcept>
 #include <tuple>
 
+#include "network/export.h"
 #include "sim/engine.h"
 #include "sim/rng.h"
 #include "topology/builders.h"
-#include "topology/export.h"
 
 namespace moesim::crosscheck {
 
 namespace {
 
-class Recorder final : public topology::MessageSink {
+class Recorder final : public network::MessageSink {
  public:
   explicit Recorder(std::size_t messages) : delivered_(messages, -1.0) {}
   void on_delivered(std::uint64_t tag, sim::Picoseconds delivered_at) override {
@@ -32,7 +32,7 @@ class Recorder final : public topology::MessageSink {
   std::vector<double> delivered_;
 };
 
-void tag_by_index(std::vector<topology::Message>& messages) {
+void tag_by_index(std::vector<network::Message>& messages) {
   for (std::size_t i = 0; i < messages.size(); ++i) messages[i].tag = i;
 }
 
@@ -51,21 +51,21 @@ std::vector<std::uint32_t> draw_experts(sim::RandomStream& stream, std::uint32_t
 }  // namespace
 
 topology::Fabric gb200_nvl72() {
-  return topology::load_fabric(config::ConfigMap::load_string(R"(
+  return topology::load_fabric(input::Mapping::load_string(R"(
 name: gb200-nvl72-crosscheck
 kind: nvl72
 racks: 1
 scale_up: {bandwidth: "900 GB/s", link_latency: "0.25 us"}  # hw.gb200 nvlink_uni_GBps 900; latency: test value
 overheads: {scale_up: "1 us", scale_out: "2 us", core: "2 us"}  # test values
 )",
-                                                              "crosscheck-nvl72"));
+                                                           "crosscheck-nvl72"));
 }
 
 topology::Fabric hgx_h200_servers(std::uint32_t servers) {
   // hw.h200_sxm nvlink_uni_GBps 450, CX7 400 Gb/s = 50 GB/s (cx7.ib_bw); hop latencies split
   // latency.ib_same_leaf_us 2.8 us over 4 hops and (latency.ib_cross_leaf_us 3.7 - 2.8) over 2
   // (arXiv:2505.09343v2 Table 5).
-  return topology::load_fabric(config::ConfigMap::load_string(
+  return topology::load_fabric(input::Mapping::load_string(
       "name: hgx-h200-x" + std::to_string(servers) +
           "-crosscheck\nkind: hgx\nservers: " + std::to_string(servers) +
           R"(
@@ -78,14 +78,13 @@ overheads: {scale_up: "1 us", scale_out: "2 us", core: "2.5 us"}  # test values,
 }
 
 SimulationRun run_flow_network(const topology::Fabric& fabric,
-                               std::vector<topology::Message> messages,
-                               topology::FlowSolver solver) {
+                               std::vector<network::Message> messages, network::FlowSolver solver) {
   tag_by_index(messages);
   sim::Engine engine;
   Recorder recorder(messages.size());
-  topology::FlowNetwork network(engine, fabric, recorder, solver);
+  network::FlowNetwork network(engine, fabric, recorder, solver);
   const auto begin = std::chrono::steady_clock::now();
-  for (const topology::Message& message : messages) network.submit(message);
+  for (const network::Message& message : messages) network.submit(message);
   engine.run();
   SimulationRun run;
   run.wall_seconds =
@@ -96,11 +95,11 @@ SimulationRun run_flow_network(const topology::Fabric& fabric,
 
 SimulationRun run_simgrid_oracle(const std::string& oracle_program, const std::string& work_file,
                                  const topology::Fabric& fabric,
-                                 std::vector<topology::Message> messages) {
+                                 std::vector<network::Message> messages) {
   tag_by_index(messages);
   const std::string export_file = work_file + ".export";
   const std::string output_file = work_file + ".out";
-  topology::write_flow_export_file(export_file, fabric, topology::route_messages(fabric, messages));
+  network::write_flow_export_file(export_file, fabric, network::route_messages(fabric, messages));
   const std::string command =
       "'" + oracle_program + "' '" + export_file + "' '" + output_file + "'";
   if (std::system(command.c_str()) != 0) throw std::runtime_error("oracle failed: " + command);
@@ -128,8 +127,8 @@ SimulationRun run_simgrid_oracle(const std::string& oracle_program, const std::s
   return run;
 }
 
-std::vector<topology::Message> uniform_all_to_all(std::uint32_t gpus, std::uint64_t bytes) {
-  std::vector<topology::Message> messages;
+std::vector<network::Message> uniform_all_to_all(std::uint32_t gpus, std::uint64_t bytes) {
+  std::vector<network::Message> messages;
   messages.reserve(std::size_t{gpus} * gpus);
   for (std::uint32_t source = 0; source < gpus; ++source)
     for (std::uint32_t destination = 0; destination < gpus; ++destination)
@@ -138,10 +137,10 @@ std::vector<topology::Message> uniform_all_to_all(std::uint32_t gpus, std::uint6
   return messages;
 }
 
-std::vector<topology::Message> random_dispatch(std::uint32_t gpus, std::uint32_t tokens_per_gpu,
-                                               std::uint32_t experts_per_token,
-                                               std::uint32_t experts, std::uint64_t bytes_per_copy,
-                                               std::uint64_t seed) {
+std::vector<network::Message> random_dispatch(std::uint32_t gpus, std::uint32_t tokens_per_gpu,
+                                              std::uint32_t experts_per_token,
+                                              std::uint32_t experts, std::uint64_t bytes_per_copy,
+                                              std::uint64_t seed) {
   std::vector<std::uint64_t> copies(std::size_t{gpus} * gpus, 0);
   for (std::uint32_t source = 0; source < gpus; ++source) {
     sim::RandomStream stream(seed + source, "crosscheck-gate");
@@ -149,7 +148,7 @@ std::vector<topology::Message> random_dispatch(std::uint32_t gpus, std::uint32_t
       for (std::uint32_t expert : draw_experts(stream, experts_per_token, experts))
         ++copies[std::size_t{source} * gpus + expert % gpus];
   }
-  std::vector<topology::Message> messages;
+  std::vector<network::Message> messages;
   for (std::uint32_t source = 0; source < gpus; ++source)
     for (std::uint32_t destination = 0; destination < gpus; ++destination) {
       const std::uint64_t count = copies[std::size_t{source} * gpus + destination];
@@ -159,7 +158,7 @@ std::vector<topology::Message> random_dispatch(std::uint32_t gpus, std::uint32_t
   return messages;
 }
 
-std::vector<topology::Message> node_dedup_dispatch(
+std::vector<network::Message> node_dedup_dispatch(
     const topology::Fabric& fabric, std::uint32_t gpus, std::uint32_t tokens_per_gpu,
     std::uint32_t experts_per_token, std::uint32_t experts, std::uint64_t bytes_per_copy,
     sim::Picoseconds forward_release, std::uint64_t seed) {
@@ -171,8 +170,8 @@ std::vector<topology::Message> node_dedup_dispatch(
     return static_cast<std::uint32_t>(std::find(members.begin(), members.end(), gpu) -
                                       members.begin());
   };
-  std::map<std::tuple<std::uint32_t, std::uint32_t, bool>, std::uint64_t>
-      copies;  // (src, dst, forwarded)
+  // (src, dst, forwarded)
+  std::map<std::tuple<std::uint32_t, std::uint32_t, bool>, std::uint64_t> copies;
   for (std::uint32_t source = 0; source < gpus; ++source) {
     sim::RandomStream stream(seed + source, "crosscheck-gate");
     for (std::uint32_t token = 0; token < tokens_per_gpu; ++token) {
@@ -196,7 +195,7 @@ std::vector<topology::Message> node_dedup_dispatch(
       }
     }
   }
-  std::vector<topology::Message> messages;
+  std::vector<network::Message> messages;
   for (const auto& [key, count] : copies) {
     const auto& [source, destination, forwarded] = key;
     messages.push_back({source, destination, count * bytes_per_copy,

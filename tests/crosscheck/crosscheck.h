@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "network/network.h"
 #include "topology/fabric.h"
-#include "topology/network.h"
 
 namespace moesim::crosscheck {
 
@@ -26,33 +26,33 @@ topology::Fabric gb200_nvl72();
 topology::Fabric hgx_h200_servers(std::uint32_t servers);
 
 // moesim's flow model; messages' tags are replaced by their index (the export uses the same tags).
-SimulationRun run_flow_network(
-    const topology::Fabric& fabric, std::vector<topology::Message> messages,
-    topology::FlowSolver solver = topology::FlowSolver::BottleneckGroups);
+SimulationRun run_flow_network(const topology::Fabric& fabric,
+                               std::vector<network::Message> messages,
+                               network::FlowSolver solver = network::FlowSolver::BottleneckGroups);
 
 // Exports (fabric, messages) to `work_file`.export, runs the oracle, reads `work_file`.out.
 SimulationRun run_simgrid_oracle(const std::string& oracle_program, const std::string& work_file,
                                  const topology::Fabric& fabric,
-                                 std::vector<topology::Message> messages);
+                                 std::vector<network::Message> messages);
 
 // Uniform all-to-all among GPUs [0, gpus): one message of `bytes` per ordered pair, released at 0.
-std::vector<topology::Message> uniform_all_to_all(std::uint32_t gpus, std::uint64_t bytes);
+std::vector<network::Message> uniform_all_to_all(std::uint32_t gpus, std::uint64_t bytes);
 
 // A decode layer's direct dispatch: every GPU gates `tokens_per_gpu` tokens to `experts_per_token`
 // distinct experts out of `experts` (uniform, seeded), expert e lives on GPU e mod gpus; one
 // message per (source, destination) pair carrying its token copies x `bytes_per_copy`. Message
 // sizes differ, so completions are spread out.
-std::vector<topology::Message> random_dispatch(std::uint32_t gpus, std::uint32_t tokens_per_gpu,
-                                               std::uint32_t experts_per_token,
-                                               std::uint32_t experts, std::uint64_t bytes_per_copy,
-                                               std::uint64_t seed);
+std::vector<network::Message> random_dispatch(std::uint32_t gpus, std::uint32_t tokens_per_gpu,
+                                              std::uint32_t experts_per_token,
+                                              std::uint32_t experts, std::uint64_t bytes_per_copy,
+                                              std::uint64_t seed);
 
 // The same gating with node-deduplicated dispatch (DeepEP normal kernels): a token crosses to
 // another scale-up domain once, to the GPU with the source's local rank there (released at 0),
 // which forwards it to each destination GPU of that domain over scale-up (released at
 // `forward_release`); inside its own domain a token goes once per destination GPU (released at 0).
 // Aggregated per (source, destination, release).
-std::vector<topology::Message> node_dedup_dispatch(
+std::vector<network::Message> node_dedup_dispatch(
     const topology::Fabric& fabric, std::uint32_t gpus, std::uint32_t tokens_per_gpu,
     std::uint32_t experts_per_token, std::uint32_t experts, std::uint64_t bytes_per_copy,
     sim::Picoseconds forward_release, std::uint64_t seed);

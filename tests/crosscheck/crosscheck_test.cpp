@@ -13,12 +13,13 @@
 #include <span>
 #include <string>
 
-#include "topology/export.h"
+#include "network/export.h"
 
 namespace moesim::crosscheck {
 namespace {
 
-constexpr double kRelativeTolerance = 1e-3;  // issue 6: per-message agreement within 0.1 %
+// Per-message agreement within 0.1 % (docs/validation.md, "SimGrid cross-check").
+constexpr double kRelativeTolerance = 1e-3;
 
 std::string work_file(const std::string& name) {
   return (std::filesystem::temp_directory_path() / ("moesim-crosscheck-" + name)).string();
@@ -27,15 +28,15 @@ std::string work_file(const std::string& name) {
 // Runs SimGrid and moesim (on both of its max-min solvers) and compares every message; returns the
 // default solver's run for case-specific checks.
 SimulationRun expect_same_completions(const topology::Fabric& fabric,
-                                      const std::vector<topology::Message>& messages,
+                                      const std::vector<network::Message>& messages,
                                       const std::string& name) {
   const SimulationRun simgrid =
       run_simgrid_oracle(MOESIM_SIMGRID_ORACLE, work_file(name), fabric, messages);
   EXPECT_EQ(simgrid.completion_seconds.size(), messages.size());
   SimulationRun default_run;
-  for (auto solver : {topology::FlowSolver::BottleneckGroups, topology::FlowSolver::RestartLevel}) {
+  for (auto solver : {network::FlowSolver::BottleneckGroups, network::FlowSolver::RestartLevel}) {
     const std::string label =
-        name + (solver == topology::FlowSolver::RestartLevel ? " (restart level)" : "");
+        name + (solver == network::FlowSolver::RestartLevel ? " (restart level)" : "");
     SimulationRun moesim = run_flow_network(fabric, messages, solver);
     EXPECT_EQ(moesim.completion_seconds.size(), messages.size());
     std::size_t mismatches = 0;
@@ -52,7 +53,7 @@ SimulationRun expect_same_completions(const topology::Fabric& fabric,
                       << actual * 1e6 << " us, SimGrid " << expected * 1e6 << " us";
     }
     EXPECT_EQ(mismatches, 0u) << label << ": worst relative difference " << worst;
-    if (solver == topology::FlowSolver::BottleneckGroups) {
+    if (solver == network::FlowSolver::BottleneckGroups) {
       ::testing::Test::RecordProperty(name + "_worst_relative_difference", std::to_string(worst));
       default_run = std::move(moesim);
     }
@@ -108,7 +109,7 @@ TEST(CrossCheck, IncastWithStaggeredReleases) {
   const topology::Fabric fabric = hgx_h200_servers(4);
   // 31 senders (7 over NVLink, 24 over InfiniBand) into GPU 0, with different sizes and release
   // times: flows join and leave the shared links at distinct instants.
-  std::vector<topology::Message> messages;
+  std::vector<network::Message> messages;
   for (std::uint32_t source = 1; source < 32; ++source)
     messages.push_back(
         {source, 0, 100'000 + 37'000ULL * source, sim::nanoseconds(500 * (source % 5)), 0});
@@ -121,7 +122,7 @@ TEST(CrossCheck, MessagesBetweenOnePairOnDifferentSpines) {
   // 16 messages GPU 9 -> GPU 0 (another server and another rail: through a spine chosen by ECMP on
   // the tag), plus cross-rail messages from the other rail-1 GPUs (17, 25) to server 0, which
   // compete for the same leaf's uplinks (each 4 NICs x 50 GB/s / 8 spines = 25 GB/s).
-  std::vector<topology::Message> messages;
+  std::vector<network::Message> messages;
   for (std::uint64_t k = 0; k < 16; ++k)
     messages.push_back({9, 0, 200'000 + 10'000 * k, sim::Picoseconds{0}, 0});
   for (std::uint32_t source : {17u, 25u})
@@ -132,7 +133,7 @@ TEST(CrossCheck, MessagesBetweenOnePairOnDifferentSpines) {
   for (std::size_t i = 0; i < messages.size(); ++i) messages[i].tag = i;
   std::set<std::vector<topology::LinkId>> paths;
   for (std::size_t i = 0; i < 16; ++i)
-    paths.insert(topology::route_messages(fabric, std::span(&messages[i], 1))[0].links);
+    paths.insert(network::route_messages(fabric, std::span(&messages[i], 1))[0].links);
   EXPECT_GE(paths.size(), 2u);
   const SimulationRun run = expect_same_completions(fabric, messages, "one-pair-ecmp");
   EXPECT_LT(earliest(run), latest(run));

@@ -1,7 +1,7 @@
 // SimGrid oracle for moesim's flow model: an independent implementation of max-min flow sharing.
 //
 // Usage: moesim_simgrid_oracle EXPORT_FILE [OUTPUT_FILE]
-// Reads a fabric + messages exported by topology::write_flow_export (topology/export.h): every
+// Reads a fabric + messages exported by network::write_flow_export (topology/export.h): every
 // directed link with its bandwidth and latency, and every message with its source, destination,
 // bytes, release time, fixed overhead and its exact list of links. Builds the same platform
 // programmatically (one SimGrid link per directed moesim link, one explicit route per message

@@ -209,14 +209,14 @@ TEST(Engine, ChaosKeepsInvariantsAndReplaysExactly) {
 }
 
 TEST(Phold, SameSeedSameTraceDifferentSeedDifferentTrace) {
-  PholdConfig config;
+  bench::PholdConfig config;
   config.lp_count = 1'000;
   config.event_count = 200'000;
   config.seed = 11;
-  const PholdResult a = run_phold(config);
-  const PholdResult b = run_phold(config);
+  const bench::PholdResult a = bench::run_phold(config);
+  const bench::PholdResult b = bench::run_phold(config);
   config.seed = 12;
-  const PholdResult c = run_phold(config);
+  const bench::PholdResult c = bench::run_phold(config);
   EXPECT_EQ(a.events_executed, 200'000u);
   EXPECT_EQ(a.trace_hash, b.trace_hash);
   EXPECT_EQ(a.end_time, b.end_time);
@@ -228,7 +228,7 @@ TEST(Phold, SameSeedSameTraceDifferentSeedDifferentTrace) {
   // about 200 * 1 us = 200 us; allow a generous band for randomness.
   EXPECT_GT(a.end_time, microseconds(150));
   EXPECT_LT(a.end_time, microseconds(250));
-  EXPECT_THROW(run_phold(PholdConfig{.lp_count = 0}), std::invalid_argument);
+  EXPECT_THROW(bench::run_phold(bench::PholdConfig{.lp_count = 0}), std::invalid_argument);
 }
 
 }  // namespace

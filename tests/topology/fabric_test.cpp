@@ -136,7 +136,7 @@ TEST(Routing, EcmpIsDeterministicAndSpreadsOverSpines) {
 TEST(Routing, PxnForwardsThroughThePeerOnTheDestinationRail) {
   std::string text = read_text(fabric_path("hgx-h200x9.yaml"));
   text.replace(text.find("pxn: false"), 10, "pxn: true ");
-  const Fabric fabric = load_fabric(config::ConfigMap::load_string(text, "pxn.yaml"));
+  const Fabric fabric = load_fabric(input::Mapping::load_string(text, "pxn.yaml"));
   ASSERT_TRUE(fabric.pxn());
   std::vector<LinkId> path;
   fabric.route(3, 8 * 4 + 6, 7, path);  // GPU 3 (rail 3) -> GPU 38 (rail 6): via GPU 6 of server 0
@@ -178,8 +178,8 @@ TEST(Builders, DotListsEveryVertex) {
 // Config errors name file:line and the key.
 std::string load_error(const std::string& text) {
   try {
-    load_fabric(config::ConfigMap::load_string(text, "bad.yaml"));
-  } catch (const config::ConfigError& error) {
+    load_fabric(input::Mapping::load_string(text, "bad.yaml"));
+  } catch (const input::InputError& error) {
     return error.what();
   }
   return "no error";

@@ -32,7 +32,7 @@ pxn: false
 )";
 
 topology::Fabric tiny_fabric() {
-  return topology::load_fabric(config::ConfigMap::load_string(kTinyFabric, "tiny-2x2.yaml"));
+  return topology::load_fabric(input::Mapping::load_string(kTinyFabric, "tiny-2x2.yaml"));
 }
 
 // A memory-bound GPU: 1 TB/s HBM and FLOP rates so high that every kernel time is bytes / 1e12.
@@ -73,7 +73,7 @@ DecodeConfig config(std::uint32_t ep_size, DispatchMode mode) {
   c.ep_size = ep_size;
   c.batch_per_gpu = 1;
   c.context_tokens = 1000;  // KV: 2 x 8 x 128 x 2 bytes x 1000 = 4,096,000 bytes per request
-  c.routing = RoutingKind::Uniform;
+  c.gating = GatingKind::Uniform;
   c.dispatch_mode = mode;
   c.dispatch_scale_factors = false;  // a dispatch copy is 1024 bytes, a combine copy 2048 bytes
   c.compute_efficiency = 1.0;
@@ -303,10 +303,10 @@ TEST(DecodeStep, DeepSeekV3OnNineH200ServersBytesAndMemory) {
   EXPECT_LE(direct.dispatch_bytes / 7392, 267'264u);
   EXPECT_GT(direct.dispatch_bytes / 7392, 267'264u * 9 / 10);
   // Memory: trunk (FP8) + ceil(256 / 72) = 4 slots x 58 layers x 44,040,192; KV 8 x 4096 x 70,272.
-  EXPECT_EQ(direct.expert_slots_per_gpu, 4u);
-  EXPECT_DOUBLE_EQ(direct.weight_bytes_per_gpu,
+  EXPECT_EQ(direct.memory.expert_slots, 4u);
+  EXPECT_DOUBLE_EQ(direct.memory.weight_bytes,
                    model.shared_trunk_parameters() + 4.0 * 58 * 44'040'192.0);
-  EXPECT_DOUBLE_EQ(direct.kv_cache_bytes_per_gpu, 8.0 * 4096 * 70'272.0);
+  EXPECT_DOUBLE_EQ(direct.memory.kv_cache_bytes, 8.0 * 4096 * 70'272.0);
   EXPECT_EQ(direct.nodes, 9u);
   // Node-dedup sends fewer bytes over scale-out (once per node instead of once per expert).
   c.dispatch_mode = DispatchMode::NodeDedup;
@@ -331,7 +331,7 @@ TEST(DecodeStep, RedundantExpertsHelpOnlyWhenExpertsAreComputeBound) {
   DecodeConfig c;
   c.ep_size = 72;
   c.context_tokens = 256;
-  c.routing = RoutingKind::Zipf;
+  c.gating = GatingKind::Zipf;
   c.zipf_exponent = 1.2;
   c.network = NetworkKind::Analytic;
   auto expert_us = [&](std::uint32_t batch, std::uint32_t redundant) {
@@ -354,7 +354,7 @@ TEST(DecodeStep, ImpossibleLayoutsThrow) {
   EXPECT_THROW(simulate_decode(tiny_model(4), round_gpu(), fabric, zero_batch),
                std::invalid_argument);
   DecodeConfig groups = config(4, DispatchMode::Direct);
-  groups.routing = RoutingKind::GroupLimited;
+  groups.gating = GatingKind::GroupLimited;
   groups.max_groups_per_token = 3;  // the tiny model has one group
   EXPECT_THROW(simulate_decode(tiny_model(4), round_gpu(), fabric, groups), std::invalid_argument);
   try {
@@ -391,7 +391,7 @@ TEST(DecodeStep, SampledMoeLayersExtrapolateIdenticalLayersExactly) {
   EXPECT_EQ(sampled.messages, full.messages);
   EXPECT_EQ(sampled.dispatch_bytes, full.dispatch_bytes);
   EXPECT_EQ(sampled.tiers[0].bytes, full.tiers[0].bytes);
-  EXPECT_DOUBLE_EQ(sampled.weight_bytes_per_gpu, full.weight_bytes_per_gpu);
+  EXPECT_DOUBLE_EQ(sampled.memory.weight_bytes, full.memory.weight_bytes);
   c.sampled_moe_layers = 1;
   EXPECT_THROW(simulate_decode(model, round_gpu(), fabric, c), std::invalid_argument);
 }

@@ -8,7 +8,7 @@
 #include <ostream>
 #include <string>
 
-#include "topology/config.h"
+#include "input/mapping.h"
 #include "workloads/hardware.h"
 
 namespace moesim::workloads {
@@ -119,17 +119,16 @@ TEST(ModelLoader, RejectsUnknownKeysAndBadRouting) {
       "routed_experts: 8\nexperts_per_token: 2\nvocab_size: 100\n"
       "active_parameter_convention: all\nattention: {kind: gqa, heads: 2, kv_heads: 1, head_dim: "
       "32}\n";
-  EXPECT_NO_THROW(load_model(config::ConfigMap::load_string(base, "ok.yaml")));
-  EXPECT_THROW(load_model(config::ConfigMap::load_string(base + "layerz: 3\n", "typo.yaml")),
-               config::ConfigError);
-  EXPECT_THROW(
-      load_model(config::ConfigMap::load_string(base + "expert_groups: 3\n", "groups.yaml")),
-      config::ConfigError);
+  EXPECT_NO_THROW(load_model(input::Mapping::load_string(base, "ok.yaml")));
+  EXPECT_THROW(load_model(input::Mapping::load_string(base + "layerz: 3\n", "typo.yaml")),
+               input::InputError);
+  EXPECT_THROW(load_model(input::Mapping::load_string(base + "expert_groups: 3\n", "groups.yaml")),
+               input::InputError);
   try {
     load_model(
-        config::ConfigMap::load_string(base + "expert_groups: 4\ngroups_per_token: 5\n", "m.yaml"));
-    FAIL() << "expected ConfigError";
-  } catch (const config::ConfigError& error) {
+        input::Mapping::load_string(base + "expert_groups: 4\ngroups_per_token: 5\n", "m.yaml"));
+    FAIL() << "expected InputError";
+  } catch (const input::InputError& error) {
     EXPECT_NE(std::string(error.what()).find("m.yaml"), std::string::npos) << error.what();
     EXPECT_NE(std::string(error.what()).find("groups_per_token"), std::string::npos)
         << error.what();
@@ -155,11 +154,11 @@ TEST(Hardware, CatalogueLoadsWithCitedNumbers) {
   for (const char* file : {"h100-sxm.yaml", "h800-sxm.yaml", "h20.yaml", "b200-sxm.yaml",
                            "gb200.yaml", "rubin-vr200.yaml"})
     EXPECT_NO_THROW(load_gpu_file(gpu_path(file))) << file;
-  EXPECT_THROW(load_gpu(config::ConfigMap::load_string(
-                   "name: x\nsource: s\nhbm_capacity: \"1 GB/s\"\n"
-                   "hbm_bandwidth: \"1 TB/s\"\nbf16_dense: \"1 TFLOP/s\"\n",
-                   "bad.yaml")),
-               config::ConfigError);
+  EXPECT_THROW(
+      load_gpu(input::Mapping::load_string("name: x\nsource: s\nhbm_capacity: \"1 GB/s\"\n"
+                                           "hbm_bandwidth: \"1 TB/s\"\nbf16_dense: \"1 TFLOP/s\"\n",
+                                           "bad.yaml")),
+      input::InputError);
 }
 
 }  // namespace

@@ -1,0 +1,403 @@
+#include "cli/sweep.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <mutex>
+
+#include "cli/cli.h"
+#include "cli/report.h"
+#include "cli/text.h"
+#include "input/mapping.h"
+#include "scenario/parallel.h"
+
+namespace moesim::cli {
+
+namespace fs = std::filesystem;
+
+SweepAxis parse_axis(const std::string& text) {
+  const auto equals = text.find('=');
+  if (equals == std::string::npos || equals == 0 || equals + 1 == text.size())
+    throw UsageError(fmt::format("--vary expects KEY=V1,V2,..., got '{}'", text));
+  SweepAxis axis{text.substr(0, equals), {}};
+  std::string value;
+  for (const char c : text.substr(equals + 1)) {
+    if (c == ',') {
+      axis.values.push_back(value);
+      value.clear();
+    } else {
+      value += c;
+    }
+  }
+  axis.values.push_back(value);
+  for (const std::string& v : axis.values)
+    if (v.empty()) throw UsageError(fmt::format("--vary {}: empty value in '{}'", axis.key, text));
+  return axis;
+}
+
+std::vector<SweepPoint> cartesian_points(const std::vector<SweepAxis>& axes) {
+  std::size_t count = 1;
+  for (const SweepAxis& axis : axes) count *= axis.values.size();
+  std::vector<SweepPoint> points(count);
+  for (std::size_t index = 0; index < count; ++index) {
+    points[index].index = index;
+    points[index].values.resize(axes.size());
+    std::size_t rest = index;
+    for (std::size_t a = axes.size(); a-- > 0;) {  // the last axis varies fastest
+      points[index].values[a] = axes[a].values[rest % axes[a].values.size()];
+      rest /= axes[a].values.size();
+    }
+  }
+  return points;
+}
+
+Shard parse_shard(const std::string& text) {
+  const auto slash = text.find('/');
+  try {
+    if (slash != std::string::npos) {
+      std::size_t used_index = 0, used_count = 0;
+      const unsigned long index = std::stoul(text.substr(0, slash), &used_index);
+      const unsigned long count = std::stoul(text.substr(slash + 1), &used_count);
+      if (used_index == slash && used_count == text.size() - slash - 1 && count >= 1 &&
+          index < count)
+        return {index, count};
+    }
+  } catch (const std::exception&) {
+  }
+  throw UsageError(fmt::format("--shard expects I/N with 0 <= I < N (e.g. 0/4), got '{}'", text));
+}
+
+SweepFormat sweep_format(const std::string& output, const std::optional<std::string>& format) {
+  if (format) {
+    if (*format == "csv") return SweepFormat::Csv;
+    if (*format == "jsonl") return SweepFormat::JsonLines;
+    throw UsageError(fmt::format("--format expects csv or jsonl, got '{}'", *format));
+  }
+  const std::string extension = fs::path(output).extension().string();
+  if (extension == ".csv") return SweepFormat::Csv;
+  if (extension == ".jsonl" || extension == ".json") return SweepFormat::JsonLines;
+  throw UsageError(fmt::format(
+      "cannot tell the format of '{}' from its extension: use .csv or .jsonl, or --format",
+      output));
+}
+
+ScenarioEvaluator::ScenarioEvaluator(std::string scenario_file,
+                                     std::vector<ScenarioOverride> base_overrides)
+    : scenario_file_(std::move(scenario_file)), base_overrides_(std::move(base_overrides)) {}
+
+std::vector<std::string> ScenarioEvaluator::columns() const {
+  return value_names();
+}
+
+bool ScenarioEvaluator::is_text(const std::string& column) const {
+  return is_text_value(column);
+}
+
+std::vector<std::string> ScenarioEvaluator::evaluate(const std::vector<SweepAxis>& axes,
+                                                     const SweepPoint& point) {
+  std::vector<ScenarioOverride> overrides = base_overrides_;
+  for (std::size_t a = 0; a < axes.size(); ++a) {
+    ScenarioOverride override = parse_override(fmt::format("{}={}", axes[a].key, point.values[a]));
+    overrides.push_back(std::move(override));
+  }
+  const Scenario scenario = load_scenario(scenario_file_, overrides);
+  const RunResult result = simulate(scenario);
+  std::vector<std::string> values;
+  for (auto& [name, value] : named_values(scenario, result)) values.push_back(std::move(value));
+  return values;
+}
+
+namespace {
+
+bool looks_numeric(const std::string& text) {
+  if (text.empty()) return false;
+  try {
+    std::size_t used = 0;
+    std::stod(text, &used);
+    return used == text.size();
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+std::string json_value(const std::string& text, bool is_text) {
+  if (is_text || (!text.empty() && !looks_numeric(text)))
+    return fmt::format("\"{}\"", json_escape(text));
+  return text.empty() ? "null" : text;
+}
+
+struct Layout {
+  SweepFormat format;
+  std::vector<SweepAxis> axes;
+  std::vector<std::string> columns;
+  const SweepEvaluator* evaluator;
+
+  std::string header() const {
+    std::string line = "point";
+    for (const SweepAxis& axis : axes)
+      line += fmt::format(",{}", csv_field(fmt::format("vary.{}", axis.key)));
+    for (const std::string& column : columns) line += fmt::format(",{}", csv_field(column));
+    return line + ",error";
+  }
+  // The start of a point's row: its index and axis values. Used to recognise (and check) resumed
+  // rows.
+  std::string prefix(const SweepPoint& point) const {
+    std::string line = format == SweepFormat::Csv ? fmt::format("{}", point.index)
+                                                  : fmt::format("{{\"point\":{}", point.index);
+    for (std::size_t a = 0; a < axes.size(); ++a)
+      line += format == SweepFormat::Csv ? fmt::format(",{}", csv_field(point.values[a]))
+                                         : fmt::format(",\"vary.{}\":{}", json_escape(axes[a].key),
+                                                       json_value(point.values[a], false));
+    return line + ",";
+  }
+  std::string row(const SweepPoint& point, const std::vector<std::string>& values,
+                  const std::string& error) const {
+    std::string line = prefix(point);
+    for (std::size_t c = 0; c < columns.size(); ++c) {
+      const std::string value = c < values.size() ? values[c] : std::string();
+      line +=
+          format == SweepFormat::Csv
+              ? csv_field(value) + ","
+              : fmt::format("\"{}\":{},", json_escape(columns[c]),
+                            json_value(value, evaluator->is_text(columns[c]) && !value.empty()));
+    }
+    return line +
+           (format == SweepFormat::Csv
+                ? csv_field(error)
+                : fmt::format("\"error\":{}}}",
+                              error.empty() ? "null" : fmt::format("\"{}\"", json_escape(error))));
+  }
+};
+
+// The complete lines of a file (a torn last line, without its newline, is dropped). Missing file:
+// empty.
+std::vector<std::string> complete_lines(const std::string& path, bool& torn) {
+  torn = false;
+  std::error_code error;
+  if (!fs::exists(path, error)) return {};
+  const std::string content = read_file(path);
+  std::vector<std::string> lines;
+  std::size_t start = 0;
+  while (start < content.size()) {
+    const auto end = content.find('\n', start);
+    if (end == std::string::npos) {
+      torn = true;
+      break;
+    }
+    lines.push_back(content.substr(start, end - start));
+    start = end + 1;
+  }
+  return lines;
+}
+
+// The point index a row starts with ("12,..." or {"point":12,...}); nullopt if it does not parse.
+std::optional<std::size_t> row_point(const std::string& line, SweepFormat format) {
+  std::string_view text = line;
+  if (format == SweepFormat::JsonLines) {
+    constexpr std::string_view kStart = "{\"point\":";
+    if (!text.starts_with(kStart)) return std::nullopt;
+    text.remove_prefix(kStart.size());
+  }
+  std::size_t index = 0, digits = 0;
+  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9')
+    index = index * 10 + (text[digits++] - '0');
+  if (digits == 0 || digits >= text.size() || text[digits] != ',') return std::nullopt;
+  return index;
+}
+
+// Rows already present in `path` (OUT or OUT.partial), checked against the layout; adds to `rows`.
+void read_existing(const std::string& path, const Layout& layout,
+                   const std::vector<SweepPoint>& points, std::map<std::size_t, std::string>& rows,
+                   bool& torn) {
+  std::vector<std::string> lines = complete_lines(path, torn);
+  if (lines.empty()) return;
+  std::size_t first = 0;
+  if (layout.format == SweepFormat::Csv) {
+    if (lines.front() != layout.header())
+      throw InputError(fmt::format(
+          "{}: its columns differ from this sweep's (different --vary keys or moesim version); "
+          "remove it or choose another --out",
+          path));
+    first = 1;
+  }
+  for (std::size_t i = first; i < lines.size(); ++i) {
+    const auto point = row_point(lines[i], layout.format);
+    if (!point || *point >= points.size() || !lines[i].starts_with(layout.prefix(points[*point])))
+      throw InputError(fmt::format(
+          "{}:{}: row does not belong to this sweep (different --vary values?); remove the file "
+          "or choose another --out",
+          path, i + 1));
+    rows.emplace(*point, lines[i]);
+  }
+}
+
+class Progress {
+ public:
+  Progress(std::size_t total, std::size_t done, bool enabled)
+      : total_(total),
+        done_(done),
+        enabled_(enabled),
+        terminal_(::isatty(2) == 1),
+        started_(std::chrono::steady_clock::now()) {
+    draw();
+  }
+  void advance() {
+    ++done_;
+    draw();
+  }
+  void finish() {
+    if (enabled_ && terminal_) std::fputs("\n", stderr);
+  }
+
+ private:
+  void draw() {
+    if (!enabled_ || total_ == 0) return;
+    const double elapsed =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+    const double fraction = static_cast<double>(done_) / static_cast<double>(total_);
+    if (terminal_) {
+      constexpr int kWidth = 30;
+      const int filled = static_cast<int>(fraction * kWidth);
+      std::fprintf(stderr, "\r[%s%s] %zu/%zu points  %.0f s", std::string(filled, '#').c_str(),
+                   std::string(kWidth - filled, '.').c_str(), done_, total_, elapsed);
+      std::fflush(stderr);
+    } else if (const int decile = static_cast<int>(fraction * 10); decile > last_decile_) {
+      last_decile_ = decile;
+      spdlog::info("sweep: {}/{} points ({:.0f} s)", done_, total_, elapsed);
+    }
+  }
+  std::size_t total_, done_;
+  bool enabled_, terminal_;
+  int last_decile_ = -1;
+  std::chrono::steady_clock::time_point started_;
+};
+
+void append_line(std::FILE* file, const std::string& line) {
+  const std::string text = line + "\n";
+  if (std::fwrite(text.data(), 1, text.size(), file) != text.size() || std::fflush(file) != 0)
+    throw InputError("cannot append to the sweep's .partial file");
+}
+
+std::string join_rows(const std::string& header, const std::map<std::size_t, std::string>& rows) {
+  std::string content = header.empty() ? "" : header + "\n";
+  for (const auto& [point, line] : rows) content += line + "\n";
+  return content;
+}
+
+}  // namespace
+
+SweepSummary run_sweep(const std::vector<SweepAxis>& axes, SweepEvaluator& evaluator,
+                       const SweepOptions& options) {
+  if (axes.empty()) throw UsageError("a sweep needs at least one --vary KEY=V1,V2,...");
+  const Layout layout{options.format, axes, evaluator.columns(), &evaluator};
+  const std::vector<SweepPoint> points = cartesian_points(axes);
+  const std::string partial = options.output + ".partial";
+  SweepSummary summary;
+  summary.points = points.size();
+  for (const SweepPoint& point : points)
+    summary.shard_points += options.shard.contains(point.index);
+
+  std::map<std::size_t, std::string> rows;
+  bool torn = false;
+  read_existing(options.output, layout, points, rows, torn);
+  read_existing(partial, layout, points, rows, torn);
+  if (torn)
+    spdlog::warn("{}: discarding a torn last line (the previous run was interrupted while writing)",
+                 partial);
+  std::erase_if(rows, [&](const auto& row) { return !options.shard.contains(row.first); });
+  summary.resumed = rows.size();
+  if (summary.resumed)
+    spdlog::info("resuming: {} of {} points already done", summary.resumed, summary.shard_points);
+
+  std::vector<const SweepPoint*> todo;
+  for (const SweepPoint& point : points)
+    if (options.shard.contains(point.index) && !rows.contains(point.index)) todo.push_back(&point);
+
+  // Rewrite .partial with exactly the valid rows (drops a torn line), then append as points finish.
+  const std::string csv_header =
+      options.format == SweepFormat::Csv ? layout.header() : std::string();
+  write_file_atomically(partial, join_rows(csv_header, rows));
+  std::FILE* file = std::fopen(partial.c_str(), "ab");
+  if (!file) throw InputError(fmt::format("{}: cannot open for appending", partial));
+
+  std::mutex mutex;  // guards the file, rows, summary and progress
+  Progress progress(summary.shard_points, summary.resumed, options.progress);
+  auto evaluate = [&](std::size_t i) {
+    const SweepPoint& point = *todo[i];
+    std::vector<std::string> values;
+    std::string error;
+    try {
+      values = evaluator.evaluate(axes, point);
+    } catch (const input::InputError& problem) {
+      error = problem.what();
+    } catch (const scenario::OverrideError& problem) {
+      error = problem.what();
+    }
+    const std::string line = layout.row(point, values, error);
+    const std::lock_guard lock(mutex);
+    append_line(file, line);
+    if (!error.empty()) {
+      ++summary.failed;
+      spdlog::warn("point {} could not be evaluated: {}", point.index, error);
+    }
+    rows.emplace(point.index, line);
+    ++summary.evaluated;
+    progress.advance();
+  };
+  std::exception_ptr failure;
+  try {
+    scenario::parallel_for(todo.size(), std::max<std::size_t>(1, options.jobs), evaluate);
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  progress.finish();
+  ::fsync(::fileno(file));
+  std::fclose(file);
+  if (failure) std::rethrow_exception(failure);
+
+  write_file_atomically(options.output, join_rows(csv_header, rows));
+  fs::remove(partial);
+  summary.complete = true;
+  return summary;
+}
+
+std::size_t merge_sweeps(const std::vector<std::string>& inputs, const std::string& output,
+                         SweepFormat format) {
+  if (inputs.empty()) throw UsageError("merge needs at least one input file");
+  std::string header;
+  std::map<std::size_t, std::string> rows;
+  for (const std::string& input : inputs) {
+    bool torn = false;
+    const std::vector<std::string> lines = complete_lines(input, torn);
+    if (!fs::exists(input)) throw InputError(fmt::format("{}: cannot open file", input));
+    if (torn) spdlog::warn("{}: ignoring a torn last line", input);
+    std::size_t first = 0;
+    if (format == SweepFormat::Csv && !lines.empty()) {
+      if (header.empty()) header = lines.front();
+      if (lines.front() != header)
+        throw InputError(fmt::format("{}:1: columns differ from {}'s", input, inputs.front()));
+      first = 1;
+    }
+    for (std::size_t i = first; i < lines.size(); ++i) {
+      const auto point = row_point(lines[i], format);
+      if (!point) throw InputError(fmt::format("{}:{}: not a sweep row", input, i + 1));
+      const auto [existing, inserted] = rows.emplace(*point, lines[i]);
+      if (!inserted && existing->second != lines[i])
+        throw InputError(fmt::format("{}:{}: point {} differs from the same point in another input",
+                                     input, i + 1, *point));
+    }
+  }
+  if (!rows.empty() && rows.rbegin()->first + 1 != rows.size())
+    spdlog::warn("merged {} rows but point indices reach {}: some points are missing", rows.size(),
+                 rows.rbegin()->first);
+  write_file_atomically(output, join_rows(header, rows));
+  return rows.size();
+}
+
+}  // namespace moesim::cli

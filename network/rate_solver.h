@@ -1,0 +1,115 @@
+#pragma once
+// Internal: what a max-min rate solver behind FlowNetwork provides (RateSolver), and the per-flow
+// routes both solvers share (FlowRoutes). The solvers: topology/max_min.h (restart level, the
+// reference) and topology/bottleneck_solver.h (bottleneck groups, the default).
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "network/network_model.h"
+
+namespace moesim::network {
+
+using FlowIndex = std::uint32_t;
+
+class FlowRoutes {
+ public:
+  explicit FlowRoutes(const Fabric& fabric);
+
+  // Stores the route of slot `flow` (slots are dense small integers chosen by the caller).
+  void set_route(FlowIndex flow, std::span<const LinkId> links);
+  std::span<const LinkId> route(FlowIndex flow) const {
+    return {routes_.data() + static_cast<std::size_t>(flow) * stride_, route_length_[flow]};
+  }
+  // The flow's links as a solver constrains them (series links merged, distinct).
+  std::span<const LinkId> constraints(FlowIndex flow) const {
+    return {constraints_.data() + static_cast<std::size_t>(flow) * stride_,
+            constraint_length_[flow]};
+  }
+  std::size_t slots() const { return route_length_.size(); }
+  // The longest route stored so far (bounds constraints(flow).size()).
+  std::size_t stride() const { return stride_; }
+  double capacity(LinkId link) const { return capacity_[link]; }
+  std::size_t link_count() const { return capacity_.size(); }
+
+ private:
+  void merge_series_links(const Fabric& fabric);
+  void ensure_slot(FlowIndex flow, std::size_t hops);
+
+  std::vector<double> capacity_;  // bytes per second, per directed link
+  std::size_t stride_ = 8;
+  std::vector<LinkId> routes_;
+  std::vector<std::uint32_t> route_length_;
+  std::vector<LinkId> constraints_;
+  std::vector<std::uint32_t> constraint_length_;
+  std::vector<LinkId> constraint_of_;  // link -> the representative of its series class
+};
+
+// Progressive filling's next step, shared by both solvers: the link with the smallest fair share
+// (residual / unfrozen flows) saturates next. A link's share never decreases while filling (a flow
+// freezes at a level <= every share it crosses), so keys are lazy lower bounds: a popped link whose
+// share has grown goes back with its current share instead of being re-keyed on every freeze.
+class SaturationHeap {
+ public:
+  void clear() { heap_.clear(); }
+  void add(double share, LinkId link) { heap_.push_back(Entry{share, link}); }
+  void heapify();  // after add()s
+  bool empty() const { return heap_.empty(); }
+  // The next link to saturate and its share; false when no link with unfrozen flows is left.
+  bool pop(std::span<const double> residual, std::span<const std::uint32_t> unfrozen, LinkId& link,
+           double& share);
+
+ private:
+  struct Entry {
+    double share;
+    LinkId link;
+    bool operator>(const Entry& other) const {
+      return share != other.share ? share > other.share : link > other.link;
+    }
+  };
+  std::vector<Entry> heap_;
+};
+
+// The contract FlowNetwork drives: flows are activated with their bytes, drain at max-min fair
+// rates, and are taken out when their last byte is transferred. A transfer's end is rounded up to
+// a whole picosecond after dropping kRoundingSlack (transfer_picoseconds).
+class RateSolver {
+ public:
+  explicit RateSolver(const Fabric& fabric) : routes_(fabric) {}
+  virtual ~RateSolver() = default;
+  RateSolver(const RateSolver&) = delete;
+  RateSolver& operator=(const RateSolver&) = delete;
+
+  // Stores the route of slot `flow` (dense small integers chosen by the caller).
+  virtual void set_route(FlowIndex flow, std::span<const LinkId> links) = 0;
+  std::span<const LinkId> route(FlowIndex flow) const { return routes_.route(flow); }
+  std::span<const LinkId> constraints(FlowIndex flow) const { return routes_.constraints(flow); }
+  // The flow joins the transferring set with `bytes` to move (its rate is set by the next solve()).
+  // Preconditions: its route is not empty; the slot is not transferring and was not removed by
+  // take_finished() since the last solve().
+  virtual void activate(FlowIndex flow, double bytes, std::int64_t now_ps) = 0;
+  // Removes every transferring flow whose finish is <= now_ps and lists it in `out` (cleared
+  // first).
+  virtual void take_finished(std::int64_t now_ps, std::vector<FlowIndex>& out) = 0;
+  // Re-solves the rates after the activations and removals since the last solve.
+  virtual void solve(std::int64_t now_ps) = 0;
+  // The earliest finish among transferring flows (INT64_MAX if none).
+  virtual std::int64_t next_finish_ps() = 0;
+  virtual double rate(FlowIndex flow) const = 0;
+  virtual std::size_t active_flows() const = 0;
+  // Flow rates (re)assigned, summed over solves: the solver's work.
+  virtual std::uint64_t flows_resolved() const = 0;
+
+ protected:
+  FlowRoutes routes_;
+};
+
+// Relative slack removed before rounding a transfer time up to whole picoseconds: 1e-10 of the
+// duration (0.01 ps per 100 us), far above accumulated double rounding and far below any tolerance
+// we check.
+inline constexpr double kRoundingSlack = 1e-10;
+// ceil(bytes / rate in picoseconds x (1 - kRoundingSlack)): the rounding rule of both network
+// models.
+std::int64_t transfer_picoseconds(double bytes, double rate_bytes_per_second);
+
+}  // namespace moesim::network

@@ -1,0 +1,95 @@
+#pragma once
+// What one simulated decode step is: the layout (EP size, batch, context), gating, the all-to-all
+// protocol, overlap and MTP, the network model and the kernel costs. Semantics and defaults:
+// docs/workloads.md "Decode step". validate_decode_config() is the one place that says which
+// configurations are possible; the scenario loader and simulate_decode both call it.
+#include <array>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+#include "sim/time.h"
+#include "topology/fabric.h"
+#include "workloads/gating.h"
+#include "workloads/hardware.h"
+#include "workloads/model.h"
+
+namespace moesim::workloads {
+
+enum class NetworkKind { Flow, Analytic };
+
+// Real communication kernels are not ideal fluids: they reach a fraction of link bandwidth and pay
+// fixed costs per phase and per message (docs/validation.md). These named parameters are applied
+// by the decode step; the defaults are the ideal fluid (fraction 1, no extra cost). The tier of a
+// transfer is ScaleUp inside a scale-up domain and ScaleOut between domains.
+struct KernelCalibration {
+  // Achieved fraction of link bandwidth per tier: a message of b bytes is carried as b / fraction.
+  std::array<double, topology::kLinkTierCount> bandwidth_fraction{1.0, 1.0, 1.0};
+  // Extra fixed cost per message by tier, added before the message is released to the network
+  // (on top of the fabric's own per-tier message overhead).
+  std::array<sim::Picoseconds, topology::kLinkTierCount> message_overhead{};
+  // Fixed cost per phase and GPU (kernel launch, barrier, notification): the GPU starts sending
+  // its dispatch (combine) this long after its attention (expert compute) ends.
+  sim::Picoseconds dispatch_phase_overhead{};
+  sim::Picoseconds combine_phase_overhead{};
+};
+
+// Default achieved fraction of the compute roofline. An assumption, not a cited figure: decode
+// kernels (FlashMLA, DeepGEMM grouped GEMM) are reported near their memory roofline, and 0.7 is a
+// round middle value; the CLI exposes it and docs/workloads.md discusses it.
+inline constexpr double kDefaultComputeEfficiency = 0.7;
+
+struct DecodeConfig {
+  std::uint32_t ep_size = 0;         // GPUs in the EP group: GPUs 0 .. ep_size-1 of the fabric
+  std::uint32_t batch_per_gpu = 0;   // concurrent requests (users) per GPU
+  std::uint64_t context_tokens = 0;  // KV length per request
+  GatingKind gating = GatingKind::GroupLimited;
+  double zipf_exponent = 0;                // Zipf popularity (also skews GroupLimited when > 0)
+  std::uint32_t max_groups_per_token = 0;  // 0 = the model's own groups_per_token
+  DispatchMode dispatch_mode = DispatchMode::Direct;
+  double dispatch_bytes_per_element = 1;  // FP8
+  bool dispatch_scale_factors = true;     // one FP32 scale per 128 channels
+  double combine_bytes_per_element = 2;   // BF16
+  std::uint32_t redundant_slots_per_gpu = 0;
+  bool two_micro_batch_overlap = false;
+  std::uint32_t mtp_draft_tokens = 0;  // 0 = no MTP
+  double mtp_acceptance = 0;           // per-draft acceptance probability
+  double compute_efficiency = kDefaultComputeEfficiency;
+  // HBM kept free for CUDA graphs, workspaces and fragmentation (workloads/memory.h).
+  double memory_reserve_fraction = 0;
+  NetworkKind network = NetworkKind::Flow;
+  KernelCalibration calibration;
+  std::uint32_t steps = 1;
+  // 0 = simulate every MoE layer. K >= 2 (and below the model's MoE layer count) simulates the
+  // dense prefix and only K MoE layers, then extrapolates the step: the remaining MoE layers are
+  // added at the mean MoE-layer period observed (from one layer's end to the next one's, over the
+  // whole EP group), and per-step bytes and messages are scaled by MoE layers / K. Layers differ
+  // only by their random gating, so this is a sampling estimate of the full step; per-layer
+  // latency statistics are over the simulated layers. Memory is always the full model's.
+  std::uint32_t sampled_moe_layers = 0;
+  std::uint64_t seed = 1;
+  bool record_timeline = false;  // for the CLI's Perfetto trace
+};
+
+// An impossible configuration. key() names the DecodeConfig field at fault ("ep_size",
+// "batch_per_gpu", ...; "memory_reserve_fraction" for the memory section), so a loader can point
+// at the line that set it.
+class InvalidDecodeConfig : public std::invalid_argument {
+ public:
+  InvalidDecodeConfig(std::string key, const std::string& message)
+      : std::invalid_argument(message), key_(std::move(key)) {}
+  const std::string& key() const noexcept { return key_; }
+
+ private:
+  std::string key_;
+};
+
+// Throws InvalidDecodeConfig for: EP size 0, above the fabric's GPUs, or above the routed experts
+// without redundant slots; batch 0 (or < 2 with two-micro-batch overlap); groups per token above
+// the model's groups; non-positive wire precisions; efficiency, acceptance, reserve or calibration
+// fractions out of range; MTP drafts on a model without MTP; steps or sampled layers out of range;
+// and a layout whose memory (workloads/memory.h) does not fit the GPU.
+void validate_decode_config(const ModelSpec& model, const GpuSpec& gpu,
+                            const topology::Fabric& fabric, const DecodeConfig& config);
+
+}  // namespace moesim::workloads
