@@ -154,9 +154,9 @@ std::string program_help() {
     text += fmt::format("  {:<{}}  {}\n", command->name, width, command->summary);
   text +=
       "\n'moesim COMMAND --help' describes a command. Exit codes: 0 ok, 1 usage error, 2 bad input "
-      "or\n"
-      "configuration (the message names file:line: key), 3 internal error. Results go to stdout,\n"
-      "logs to stderr (MOESIM_LOG=debug|info|warn|error sets the level).\n";
+      "or\nconfiguration (the message names file:line: key), 3 internal error, 4 targets not met "
+      "(validate).\nResults go to stdout, logs to stderr (MOESIM_LOG=debug|info|warn|error sets "
+      "the level).\n";
   return text;
 }
 

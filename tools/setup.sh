@@ -11,6 +11,7 @@ packages=(
   libtbb-dev        # benchmark baseline only (tbb::concurrent_priority_queue)
   libsimgrid-dev    # independent oracle for the flow model (tests/crosscheck)
   gnuplot-nox       # sweep plots
+  clang-format      # the style check in tools/test.sh
 )
 missing=()
 for package in "${packages[@]}"; do

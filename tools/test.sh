@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
-# Sets up and builds (tools/setup.sh), runs the whole test suite, then rebuilds under
-# AddressSanitizer+UndefinedBehaviorSanitizer and ThreadSanitizer (own build directories) and runs:
-# the engine, queue and flow-network (topology) tests under ASan+UBSan, the concurrent ones under TSan.
+# Sets up and builds (tools/setup.sh), checks the C++ style (clang-format), runs the whole test
+# suite, then rebuilds under AddressSanitizer+UndefinedBehaviorSanitizer and ThreadSanitizer (own
+# build directories) and runs the tests labelled `sanitize` (engine, queue, input reader, fabrics,
+# network models and solvers) under ASan+UBSan and the `concurrent` ones under TSan.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/setup.sh
 jobs=$(nproc)
+
+# Style: every C++ source as clang-format (.clang-format) would write it.
+echo "== clang-format --dry-run --Werror"
+git ls-files '*.cpp' '*.h' | xargs clang-format --dry-run --Werror
 
 ctest --test-dir build --output-on-failure -j "$jobs"
 

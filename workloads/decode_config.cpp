@@ -20,6 +20,12 @@ std::string gigabytes(double bytes) {
   return text;
 }
 
+std::string megabytes(double bytes) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1f MB", bytes / 1e6);
+  return text;
+}
+
 bool in_unit_interval(double value) {
   return value >= 0 && value <= 1;  // false for NaN
 }
@@ -78,8 +84,8 @@ void validate_memory(const ModelSpec& model, const GpuSpec& gpu, const DecodeCon
        model.name + " does not fit in one " + gpu.name + " (" + gigabytes(memory.capacity_bytes) +
            " HBM): weights " + gigabytes(memory.weight_bytes) + " + KV cache " +
            gigabytes(memory.kv_cache_bytes) + " (" + std::to_string(c.batch_per_gpu) +
-           " requests x " + std::to_string(c.context_tokens) + " tokens) + activations " +
-           gigabytes(memory.activation_bytes) + " + reserve " + gigabytes(memory.reserved_bytes) +
+           " requests x " + std::to_string(c.context_tokens) + " tokens) + all-to-all buffers " +
+           megabytes(memory.activation_bytes) + " + reserve " + gigabytes(memory.reserved_bytes) +
            " = " + gigabytes(memory.used_bytes() + memory.reserved_bytes) +
            " (largest batch that fits: " + std::to_string(largest_batch_per_gpu(model, gpu, c)) +
            ")");

@@ -1,17 +1,23 @@
 #pragma once
-// Public API of moesim's MoE workloads (library target `moesim_workloads`). Depends on sim/ and
-// topology/ only; no yaml-cpp in these headers.
+// Public API of moesim's MoE workloads (library target `moesim_workloads`). Depends on sim/,
+// input/, topology/ and network/; no yaml-cpp in these headers.
 //   ModelSpec, load_model_file            — architectures, parameter and KV arithmetic (model.h)
 //   GpuSpec, load_gpu_file                — HBM, bandwidth, dense TFLOP/s, power (hardware.h)
-//   ExpertLayout, Gate, gate_layer       — EP placement with EPLB replicas, gating, traffic
-//                                           (routing.h)
-//   ComputeModel                          — roofline kernel times (roofline.h)
-//   DecodeConfig, simulate_decode         — the decode step and its metrics (decode.h)
-//   FittedKernel, load_kernel_calibration,
-//   fit_calibrations                      — kernel costs fitted to measurements (calibration.h)
-#include "calibration/calibration.h"
+//   ExpertLayout, Gate, gate_layer        — EP placement with EPLB replicas, gating, traffic
+//                                           (gating.h)
+//   ComputeModel                          — kernel times on one GPU (roofline.h)
+//   GpuMemory, gpu_memory,
+//   largest_batch_per_gpu, max_parameters — the memory rule (memory.h)
+//   DecodeConfig, KernelCalibration,
+//   validate_decode_config                — what a decode step is, what is possible
+//                                           (decode_config.h)
+//   DecodeMetrics                         — what a run reports (decode_metrics.h)
+//   simulate_decode                       — the decode step (decode.h; its pieces: decode/)
 #include "workloads/decode.h"
+#include "workloads/decode_config.h"
+#include "workloads/decode_metrics.h"
 #include "workloads/gating.h"
 #include "workloads/hardware.h"
+#include "workloads/memory.h"
 #include "workloads/model.h"
 #include "workloads/roofline.h"

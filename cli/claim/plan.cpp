@@ -4,14 +4,9 @@
 #include <stdexcept>
 
 #include "input/mapping.h"
+#include "workloads/memory.h"
 
 namespace moesim::cli {
-
-double max_parameters(double memory_bytes_per_gpu, double bytes_per_parameter,
-                      double trunk_fraction, double gpus) {
-  return memory_bytes_per_gpu /
-         (bytes_per_parameter * (trunk_fraction + (1 - trunk_fraction) / gpus));
-}
 
 StatedFigure parse_stated_figure(const std::string& text) {
   std::string digits;
@@ -77,8 +72,9 @@ MemoryFitTable load_memory_fit_table(const input::Mapping& file) {
 
 MemoryFitResult evaluate_row(const MemoryFitRow& row, double reserve_fraction) {
   MemoryFitResult result;
-  result.raw_parameters = max_parameters(row.memory_bytes_per_gpu, row.bytes_per_parameter,
-                                         row.trunk_fraction, row.gpus);
+  result.raw_parameters =
+      workloads::max_parameters(row.memory_bytes_per_gpu, row.bytes_per_parameter,
+                                row.bytes_per_parameter, row.trunk_fraction, row.gpus);
   result.reserved_parameters = (1 - reserve_fraction) * result.raw_parameters;
   if (row.stated_raw) {
     result.raw_matches =

@@ -1,15 +1,7 @@
 #pragma once
-// Capacity planning: how large an MoE model fits on N GPUs, and with how much KV cache.
-//
-// Memory-fit rule. Split the P parameters into a shared trunk (fraction d: embeddings, attention,
-// router, shared experts, dense layers, output head), which every GPU of an expert-parallel group
-// holds whole, and routed experts (fraction 1 - d), which are spread evenly over the N GPUs. One
-// GPU then holds
-//     b (d P + (1 - d) P / N)   bytes   (b = bytes per parameter: FP8 = 1, FP4 = 0.5).
-// Setting that equal to the memory M of one GPU gives the largest model:
-//     P_max = M / (b (d + (1 - d) / N)).
-// As N grows P_max approaches M / (b d): the trunk, not the expert count, caps the model. Keeping a
-// fraction r of memory for KV cache and activations leaves P_reserved = (1 - r) P_max.
+// The article's memory-fit table (configs/scenarios/plan-memory-fit.yaml): each row's P_max by the
+// memory rule of workloads/memory.h (max_parameters, with its derivation), checked against the
+// figure the article prints. `moesim plan` renders it.
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,9 +11,6 @@ class Mapping;
 }
 
 namespace moesim::cli {
-
-double max_parameters(double memory_bytes_per_gpu, double bytes_per_parameter,
-                      double trunk_fraction, double gpus);
 
 // A figure as the article prints it ("836B", "≈0.6T", "3,048B", "about 1,400B"): its value in
 // parameters and half a unit of its last printed digit (the rounding it allows).

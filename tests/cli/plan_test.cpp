@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "input/mapping.h"
+#include "workloads/memory.h"
 
 namespace moesim::cli {
 namespace {
@@ -21,10 +22,11 @@ const MemoryFitRow& row(const MemoryFitTable& t, std::string_view name) {
 
 TEST(MemoryFit, Formula) {
   // 141e9 / (0.05 + 0.95/8) = 141e9 / 0.16875 = 835.5556e9.
-  EXPECT_NEAR(max_parameters(141e9, 1, 0.05, 8) / 1e9, 835.5556, 1e-4);
+  EXPECT_NEAR(workloads::max_parameters(141e9, 1, 1, 0.05, 8) / 1e9, 835.5556, 1e-4);
   // FP4 halves the bytes: twice the parameters. N = 1 holds the whole model: M / b.
-  EXPECT_NEAR(max_parameters(141e9, 0.5, 0.05, 8), 2 * max_parameters(141e9, 1, 0.05, 8), 1);
-  EXPECT_NEAR(max_parameters(80e9, 1, 0.05, 1), 80e9, 1e-3);
+  EXPECT_NEAR(workloads::max_parameters(141e9, 0.5, 0.5, 0.05, 8),
+              2 * workloads::max_parameters(141e9, 1, 1, 0.05, 8), 1);
+  EXPECT_NEAR(workloads::max_parameters(80e9, 1, 1, 0.05, 1), 80e9, 1e-3);
 }
 
 TEST(MemoryFit, StatedFigures) {

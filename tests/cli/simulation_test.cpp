@@ -101,8 +101,8 @@ TEST(Simulation, IdenticalRunsGiveIdenticalRows) {
 
 TEST(Simulation, EveryValueIsTextOrANumberAsItsNameSays) {
   // JSON quotes exactly the text values; the others must be JSON numbers or booleans.
-  const Scenario scenario = load_scenario(kScenarios + "ep72-gb200-nvl72.yaml",
-                                          std::vector{parse_override("ep_size=8")});
+  const Scenario scenario =
+      load_scenario(kScenarios + "ep72-gb200-nvl72.yaml", std::vector{parse_override("ep_size=8")});
   for (const auto& [name, value] : named_values(scenario, simulate(scenario), true)) {
     double number = 0;
     const bool json_literal =
