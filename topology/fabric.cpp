@@ -104,33 +104,22 @@ std::uint64_t mix(std::uint64_t x) {
 }
 }  // namespace
 
-// Walks from v to GPU `target` along links that decrease the hop distance by one and never enter a
-// third GPU.
+// Walks from v to GPU `target` along the precomputed next hops; among several, the choice is a hash
+// of (flow_id, vertex) (ECMP).
 void FabricData::walk(VertexId v, GpuIndex target, std::uint64_t flow_id,
                       std::vector<LinkId>& out) const {
-  const std::uint16_t* dist = distances.data() + static_cast<std::size_t>(target) * kinds.size();
+  const std::uint32_t* offsets =
+      next_hop_offsets.data() + static_cast<std::size_t>(target) * kinds.size();
   while (v != target) {
-    const std::uint16_t wanted = static_cast<std::uint16_t>(dist[v] - 1);
-    const LinkId* first = out_ids.data() + out_offsets[v];
-    const LinkId* last = out_ids.data() + out_offsets[v + 1];
-    auto usable = [&](LinkId id) {
-      const VertexId w = links[id].to;
-      return dist[w] == wanted && (kinds[w] != VertexKind::Gpu || w == target);
-    };
-    std::uint32_t candidates = 0;
-    for (const LinkId* it = first; it != last; ++it) candidates += usable(*it) ? 1 : 0;
-    std::uint32_t pick =
+    const std::uint32_t first = offsets[v];
+    const std::uint32_t candidates = offsets[v + 1] - first;
+    const std::uint32_t pick =
         candidates <= 1
             ? 0
             : static_cast<std::uint32_t>(mix(flow_id ^ (std::uint64_t{v} << 40)) % candidates);
-    for (const LinkId* it = first; it != last; ++it) {
-      if (!usable(*it)) continue;
-      if (pick-- == 0) {
-        out.push_back(*it);
-        v = links[*it].to;
-        break;
-      }
-    }
+    const LinkId id = next_hops[first + pick];
+    out.push_back(id);
+    v = links[id].to;
   }
 }
 
@@ -300,6 +289,28 @@ void check_reachability(const FabricData& d) {
 
 // For PXN: per (source domain, destination GPU), the domain's GPU fewest hops from the destination
 // (lowest index on ties).
+// For every (target GPU, vertex): the links that decrease the hop distance to the target by one and
+// do not enter a third GPU, in out-link order (FabricData::next_hops).
+void compute_next_hops(FabricData& d) {
+  const std::size_t vertices = d.kinds.size();
+  d.next_hop_offsets.assign(d.gpu_count * vertices + 1, 0);
+  d.next_hops.clear();
+  for (std::size_t target = 0; target < d.gpu_count; ++target) {
+    const std::uint16_t* dist = d.distances.data() + target * vertices;
+    for (std::size_t v = 0; v < vertices; ++v) {
+      d.next_hop_offsets[target * vertices + v] = static_cast<std::uint32_t>(d.next_hops.size());
+      if (v == target || dist[v] == FabricData::kUnreachable) continue;
+      for (std::uint32_t i = d.out_offsets[v]; i < d.out_offsets[v + 1]; ++i) {
+        const LinkId id = d.out_ids[i];
+        const VertexId w = d.links[id].to;
+        if (dist[w] + 1 == dist[v] && (d.kinds[w] != VertexKind::Gpu || w == target))
+          d.next_hops.push_back(id);
+      }
+    }
+  }
+  d.next_hop_offsets.back() = static_cast<std::uint32_t>(d.next_hops.size());
+}
+
 void compute_pxn_peers(FabricData& d) {
   d.pxn_peer.assign(d.domain_count * d.gpu_count, 0);
   std::vector<bool> seen(d.domain_count * d.gpu_count, false);
@@ -323,6 +334,7 @@ Fabric FabricBuilder::build() {
   build_adjacency(d);
   compute_distances(d);
   check_reachability(d);
+  compute_next_hops(d);
   compute_pxn_peers(d);
   auto built = std::shared_ptr<const FabricData>(std::move(data_));
   data_ = std::make_unique<FabricData>();
