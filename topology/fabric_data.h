@@ -29,8 +29,8 @@ struct FabricData {
   // distances[target * vertex_count + v]: hops from v to GPU `target` without transiting another
   // GPU.
   std::vector<std::uint16_t> distances;
-  // The usable next hops towards GPU `target` from vertex v (links that decrease the hop distance by
-  // one and do not enter a third GPU), in out-link order: next_hops[next_hop_offsets[target *
+  // The usable next hops towards GPU `target` from vertex v (links that decrease the hop distance
+  // by one and do not enter a third GPU), in out-link order: next_hops[next_hop_offsets[target *
   // vertex_count + v] .. next_hop_offsets[target * vertex_count + v + 1]). Precomputed so that a
   // route costs one lookup per hop, not a scan of the vertex's links.
   std::vector<std::uint32_t> next_hop_offsets;
