@@ -9,6 +9,7 @@
 //   CalibrationFile, load/write_calibration_file,
 //   load_kernel_calibration                     — the fitted-parameter file (calibration_file.h)
 #include "calibration/calibration_file.h"
+#include "calibration/compute_fit.h"
 #include "calibration/kernel_fit.h"
 #include "calibration/measurements.h"
 #include "calibration/phases.h"

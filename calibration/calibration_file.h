@@ -25,8 +25,9 @@ void write_calibration_file(const std::string& path, const CalibrationFile& file
                             const std::string& source_note);
 
 // The fitted set for (kernel, system) from a calibration file, for the decode step and the CLI.
+// `ep_size` scales the per-peer cost.
 workloads::KernelCalibration load_kernel_calibration(
-    const std::string& calibration_file, const std::string& kernel,
-    const std::string& system);  // throws input::InputError / out_of_range
+    const std::string& calibration_file, const std::string& kernel, const std::string& system,
+    std::uint32_t ep_size);  // throws input::InputError / out_of_range
 
 }  // namespace moesim::calibration

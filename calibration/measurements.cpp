@@ -73,10 +73,26 @@ std::vector<Exclusion> read_exclusions(const input::Mapping& table) {
 }
 
 void read_table(const input::Mapping& table, CalibrationData& data) {
-  table.expect_only({"id", "source", "verification", "kernel", "system", "system_names",
-                     "transport", "tokens_per_gpu", "hidden", "experts_per_token", "routed_experts",
-                     "max_groups_per_token", "element_bytes", "outliers", "unit", "columns", "rows",
-                     "evaluated", "why_not_evaluated"});
+  table.expect_only({"id",
+                     "source",
+                     "verification",
+                     "kernel",
+                     "system",
+                     "system_names",
+                     "transport",
+                     "tokens_per_gpu",
+                     "hidden",
+                     "experts_per_token",
+                     "routed_experts",
+                     "max_groups_per_token",
+                     "element_bytes",
+                     "outliers",
+                     "unit",
+                     "columns",
+                     "rows",
+                     "evaluated",
+                     "why_not_evaluated",
+                     "not_counted"});
   const std::string id = table.string("id");
   if (!table.boolean_or("evaluated", true)) {
     data.unevaluated_tables.emplace_back(id, table.string("why_not_evaluated"));
@@ -88,6 +104,8 @@ void read_table(const input::Mapping& table, CalibrationData& data) {
     table.fail("transport", "expected nvlink-allowed or rdma-only");
   const std::vector<std::string> columns = table.strings("columns");
   const std::vector<Exclusion> exclusions = read_exclusions(table);
+  // A whole table shown with its errors but neither fitted nor counted (e.g. unverified hardware).
+  const std::string not_counted = table.string_or("not_counted", "");
   auto column_index = [&](const std::string& column) {
     const auto found = std::find(columns.begin(), columns.end(), column);
     if (found == columns.end()) table.fail("columns", "missing column '" + column + "'");
@@ -149,6 +167,10 @@ void read_table(const input::Mapping& table, CalibrationData& data) {
       point.measured_seconds = number(column) * 1e-6;
       if (phase != CommPhase::AllToAll)
         point.bytes_per_copy = copy_bytes(phase, static_cast<std::uint32_t>(hidden));
+      if (!not_counted.empty()) {
+        point.excluded = true;
+        point.exclusion_reason = not_counted;
+      }
       for (const Exclusion& exclusion : exclusions) {
         bool matches = exclusion.column == column;
         for (const auto& [key, value] : exclusion.match) matches = matches && text[key] == value;

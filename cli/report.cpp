@@ -54,6 +54,11 @@ void visit_values(const Scenario* scenario, const RunResult* result, bool includ
     return number(
         d->calibration.bandwidth_fraction[static_cast<std::size_t>(topology::LinkTier::ScaleOut)]);
   });
+  // The compute model: "roofline" (at compute_efficiency) or "calibrated@<generation>".
+  put("compute", [&] {
+    return scenario->compute ? "calibrated@" + scenario->compute->generation
+                             : std::string("roofline");
+  });
   put("two_micro_batch_overlap",
       [&] { return std::string(d->two_micro_batch_overlap ? "true" : "false"); });
   put("mtp_draft_tokens", [&] { return number(std::uint64_t{d->mtp_draft_tokens}); });
@@ -148,9 +153,9 @@ std::vector<std::string> value_names() {
 }
 
 bool is_text_value(const std::string& name) {
-  static constexpr std::string_view kText[] = {"scenario", "model",       "gpu",
-                                               "fabric",   "gating",      "dispatch_mode",
-                                               "network",  "calibration", "busiest_link"};
+  static constexpr std::string_view kText[] = {
+      "scenario",      "model",   "gpu",         "fabric",       "gating",
+      "dispatch_mode", "network", "calibration", "busiest_link", "compute"};
   return std::find(std::begin(kText), std::end(kText), name) != std::end(kText);
 }
 
@@ -184,18 +189,41 @@ std::string render_table(const Scenario& scenario, const RunResult& result) {
     const auto fraction = [&](topology::LinkTier tier) {
       return d.calibration.bandwidth_fraction[static_cast<std::size_t>(tier)];
     };
+    const auto up = static_cast<std::size_t>(topology::LinkTier::ScaleUp);
+    std::string systems;
+    for (const std::string& system : scenario.calibration->measured_systems)
+      systems += (systems.empty() ? "" : ", ") + system;
     out += fmt::format(
-        "kernels   calibrated: {} fitted on {} ({}): +{:.2f} us per dispatch, +{:.2f} us per "
-        "combine,\n          bandwidth x {:.3f} scale-up, x {:.3f} scale-out\n\n",
-        scenario.calibration->kernel, scenario.calibration->system, scenario.calibration->file,
+        "kernels   calibrated: {} set '{}' (measured on {}; {}): +{:.2f} us per dispatch, +{:.2f} "
+        "us per combine,\n          bandwidth x {:.3f} / {:.3f} scale-up (dispatch / combine), x "
+        "{:.3f} scale-out, +{:.2f} us per scale-out message\n",
+        scenario.calibration->kernel, scenario.calibration->system,
+        systems.empty() ? std::string("-") : systems, scenario.calibration->file,
         d.calibration.dispatch_phase_overhead.microseconds(),
-        d.calibration.combine_phase_overhead.microseconds(), fraction(topology::LinkTier::ScaleUp),
-        fraction(topology::LinkTier::ScaleOut));
+        d.calibration.combine_phase_overhead.microseconds(), d.calibration.bandwidth_fraction[up],
+        d.calibration.combine_bandwidth_fraction[up], fraction(topology::LinkTier::ScaleOut),
+        d.calibration.message_overhead[static_cast<std::size_t>(topology::LinkTier::ScaleOut)]
+            .microseconds());
   } else {
     out +=
         "kernels   ideal fluid (no kernel calibration: full link bandwidth, no fixed phase "
-        "cost)\n\n";
+        "cost)\n";
   }
+  if (scenario.compute)
+    out += fmt::format("compute   calibrated: {} set ({}){}\n", scenario.compute->generation,
+                       scenario.compute->file,
+                       scenario.compute->notice.empty() ? "" : "; " + scenario.compute->notice);
+  else
+    out += fmt::format("compute   roofline at {:.0f} % efficiency (an assumption)\n",
+                       100 * d.compute_efficiency);
+  if (d.step_costs.per_layer.count() > 0 || d.step_costs.sampling.count() > 0 ||
+      d.step_costs.between_steps.count() > 0)
+    out += fmt::format(
+        "outside   +{:.1f} us per layer (kernels no table covers), +{:.1f} us sampling per "
+        "micro-batch, +{:.1f} us between steps\n",
+        d.step_costs.per_layer.microseconds(), d.step_costs.sampling.microseconds(),
+        d.step_costs.between_steps.microseconds());
+  out += "\n";
 
   Table phases({"per layer (us)", "mean", "p50", "p99", "max"});
   const std::pair<std::string, const workloads::LatencyStats*> rows[] = {

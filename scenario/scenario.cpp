@@ -37,6 +37,12 @@ const std::initializer_list<std::string_view> kDecodeKeys{"ep_size",
                                                           "mtp_draft_tokens",
                                                           "mtp_acceptance",
                                                           "compute_efficiency",
+                                                          "compute",
+                                                          "compute_generation",
+                                                          "layer_overhead",
+                                                          "sampling",
+                                                          "step_gap",
+                                                          "dispatch_prepare",
                                                           "network",
                                                           "steps",
                                                           "sampled_moe_layers",
@@ -46,6 +52,8 @@ const std::initializer_list<std::string_view> kDecodeKeys{"ep_size",
 const std::initializer_list<std::string_view> kCalibrationKeys{"kernel", "system", "file"};
 // The fitted-parameter file used when decode.calibration names no `file`.
 constexpr std::string_view kDefaultCalibrationFile = "validation/kernel-calibration.yaml";
+// The fitted compute costs used by `decode.compute: calibrated`.
+constexpr std::string_view kDefaultComputeCalibrationFile = "validation/compute-calibration.yaml";
 const std::initializer_list<std::string_view> kMemoryKeys{"reserve_fraction", "basis"};
 const std::initializer_list<std::string_view> kCostKeys{"usd_per_gpu_hour", "basis"};
 const std::initializer_list<std::string_view> kOverridableTopLevel{"name", "model", "gpu",
@@ -242,6 +250,17 @@ workloads::DecodeConfig load_decode(const Section& decode, Scenario& scenario) {
        [&](const Mapping& m) { config.mtp_acceptance = m.number("mtp_acceptance"); });
   read("compute_efficiency",
        [&](const Mapping& m) { config.compute_efficiency = m.number("compute_efficiency"); });
+  read("compute", [&](const Mapping& m) {
+    config.compute =
+        choice<workloads::ComputeKind>(m, "compute",
+                                       {{"roofline", workloads::ComputeKind::Roofline},
+                                        {"calibrated", workloads::ComputeKind::Calibrated}});
+  });
+  read("layer_overhead",
+       [&](const Mapping& m) { config.step_costs.per_layer = m.duration("layer_overhead"); });
+  read("sampling", [&](const Mapping& m) { config.step_costs.sampling = m.duration("sampling"); });
+  read("step_gap",
+       [&](const Mapping& m) { config.step_costs.between_steps = m.duration("step_gap"); });
   read("network", [&](const Mapping& m) {
     config.network = choice<NetworkKind>(
         m, "network", {{"flow", NetworkKind::Flow}, {"analytic", NetworkKind::Analytic}});
@@ -265,20 +284,21 @@ workloads::DecodeConfig load_decode(const Section& decode, Scenario& scenario) {
 // <dir>/validation/kernel-calibration.yaml or <dir>/configs/validation/kernel-calibration.yaml
 // walking up from that file's directory (the command line: the current directory), then
 // $MOESIM_CONFIGS and the source tree moesim was built from. Empty if none exists.
-std::string default_calibration_file(const std::string& written_in) {
+std::string default_calibration_file(const std::string& written_in,
+                                     std::string_view name = kDefaultCalibrationFile) {
   std::error_code error;
   std::vector<fs::path> candidates;
   fs::path directory =
       fs::absolute(written_in.empty() ? fs::path(".") : fs::path(written_in).parent_path(), error);
   for (; !directory.empty(); directory = directory.parent_path()) {
-    candidates.push_back(directory / kDefaultCalibrationFile);
-    candidates.push_back(directory / "configs" / kDefaultCalibrationFile);
+    candidates.push_back(directory / name);
+    candidates.push_back(directory / "configs" / name);
     if (directory == directory.root_path()) break;
   }
   if (const char* configured = std::getenv("MOESIM_CONFIGS"))
-    candidates.push_back(fs::path(configured) / kDefaultCalibrationFile);
+    candidates.push_back(fs::path(configured) / name);
 #ifdef MOESIM_SOURCE_DIR
-  candidates.push_back(fs::path(MOESIM_SOURCE_DIR) / "configs" / kDefaultCalibrationFile);
+  candidates.push_back(fs::path(MOESIM_SOURCE_DIR) / "configs" / name);
 #endif
   for (const fs::path& candidate : candidates) {
     if (!fs::is_regular_file(candidate, error)) continue;
@@ -316,7 +336,7 @@ void load_calibration(const Section& decode, Scenario& scenario) {
   if (!kernel_map) parts.front().fail("kernel", "missing required key");
   const Mapping* system_map = supplier("system");
   if (!system_map) parts.front().fail("system", "missing required key");
-  CalibrationChoice choice{kernel_map->string("kernel"), system_map->string("system"), {}};
+  CalibrationChoice choice{kernel_map->string("kernel"), system_map->string("system"), {}, {}};
   std::error_code error;
   if (const Mapping* file_map = supplier("file")) {
     choice.file = input::resolve_relative(base_file(*file_map), file_map->string("file"));
@@ -359,8 +379,56 @@ void load_calibration(const Section& decode, Scenario& scenario) {
                                  found->phase_fitted[static_cast<std::size_t>(CommPhase::AllToAll)]
                                      ? "an even all-to-all"
                                      : "no phase"));
-  scenario.decode.calibration = calibration::to_decode_calibration(*found);
+  scenario.decode.calibration = calibration::to_decode_calibration(*found, scenario.decode.ep_size);
+  choice.measured_systems = found->measured_systems;
   scenario.calibration = std::move(choice);
+}
+
+// decode.compute: calibrated: the fitted compute costs of the GPU's generation (or of
+// decode.compute_generation), from <configs>/validation/compute-calibration.yaml. A GPU that is not
+// a member of the generation used gets a notice.
+void load_compute(const Section& decode, Scenario& scenario) {
+  const Mapping* generation_map = decode.find("compute_generation");
+  if (scenario.decode.compute != workloads::ComputeKind::Calibrated) {
+    if (generation_map)
+      generation_map->fail("compute_generation", "needs decode.compute: calibrated");
+    return;
+  }
+  const Mapping& at = decode.at("compute");
+  ComputeSelection selection;
+  selection.file = default_calibration_file(base_file(at), kDefaultComputeCalibrationFile);
+  if (selection.file.empty())
+    at.fail("compute", fmt::format("cannot find {} (looked above {}, in $MOESIM_CONFIGS and the "
+                                   "source tree)",
+                                   kDefaultComputeCalibrationFile, at.file()));
+  const calibration::ComputeCalibrationFile file =
+      calibration::load_compute_calibration_file(selection.file);
+  if (generation_map) {
+    const std::string name = generation_map->string("compute_generation");
+    const calibration::ComputeGeneration* found = nullptr;
+    std::string available;
+    for (const calibration::ComputeGeneration& generation : file.fit.generations) {
+      available += (available.empty() ? "" : ", ") + generation.costs.generation;
+      if (generation.costs.generation == name) found = &generation;
+    }
+    if (!found)
+      generation_map->fail(
+          "compute_generation",
+          fmt::format("no generation '{}' in {} (available: {})", name, selection.file, available));
+    scenario.decode.compute_costs = found->costs;
+    bool member = false;
+    for (const auto& gpu : found->gpus) member = member || gpu.name == scenario.gpu.name;
+    if (!member)
+      selection.notice = fmt::format("using {} measurements for {} (decode.compute_generation)",
+                                     name, scenario.gpu.name);
+  } else {
+    const calibration::ComputeChoice choice =
+        calibration::choose_compute_costs(file.fit, scenario.gpu);
+    scenario.decode.compute_costs = choice.costs;
+    selection.notice = choice.notice;
+  }
+  selection.generation = scenario.decode.compute_costs.generation;
+  scenario.compute = std::move(selection);
 }
 
 std::string where(const Scenario& scenario, const std::string& field) {
@@ -420,6 +488,13 @@ Scenario load_scenario(const std::string& file, std::span<const ScenarioOverride
   if (!decode.present()) layers.back().fail("decode", "missing required key");
   scenario.decode = load_decode(decode, scenario);
   load_calibration(decode, scenario);
+  load_compute(decode, scenario);
+  // A kernel's separate preparation step before each dispatch that its measured phase times do not
+  // include (TensorRT-LLM MNNVL's alltoall_prepare): added to the dispatch's fixed cost.
+  if (const Mapping* prepare = decode.find("dispatch_prepare")) {
+    scenario.dispatch_prepare = prepare->duration("dispatch_prepare");
+    scenario.decode.calibration.dispatch_phase_overhead += scenario.dispatch_prepare;
+  }
 
   const Section memory(layers, "memory", kMemoryKeys);
   if (!memory.present())

@@ -10,7 +10,9 @@
 //   gpu: ../hardware/h200-sxm.yaml       idem
 //   fabric: ../fabrics/hgx-h200x9.yaml   idem
 //   decode: {ep_size: 72, batch_per_gpu: 64, context_tokens: 4096, gating: group-limited, ...,
-//            calibration: {kernel: deepep-low-latency, system: h800-ib}}   (or none: ideal fluid)
+//            calibration: {kernel: deepep-low-latency, system: hopper}}   (or none: ideal fluid)
+//            compute: calibrated (fitted per GPU generation) | roofline (compute_efficiency)
+//            layer_overhead / sampling / step_gap: costs outside the measured kernels
 //   memory: {reserve_fraction: 0.10}     HBM kept free for CUDA graphs, workspaces, fragmentation
 //   cost: {usd_per_gpu_hour: 2.0, basis: "assumption: ..."}   optional, for `compare`
 //
@@ -61,6 +63,14 @@ struct CalibrationChoice {
   std::string kernel;  // e.g. "deepep-low-latency"
   std::string system;  // the measured system it was fitted on, e.g. "h800-ib"
   std::string file;    // the fitted-parameter file it was read from
+  std::vector<std::string> measured_systems;  // the systems the set was fitted on
+};
+
+// The fitted compute costs a scenario applies (decode.compute: calibrated); absent = roofline.
+struct ComputeSelection {
+  std::string generation;  // e.g. "hopper"
+  std::string file;        // the fitted-parameter file
+  std::string notice;      // "using hopper measurements for H800 SXM", or empty
 };
 
 struct Scenario {
@@ -75,6 +85,9 @@ struct Scenario {
   // memory.reserve_fraction.
   workloads::DecodeConfig decode;
   std::optional<CalibrationChoice> calibration;
+  std::optional<ComputeSelection> compute;
+  // decode.dispatch_prepare, already included in decode.calibration.dispatch_phase_overhead.
+  sim::Picoseconds dispatch_prepare{};
   std::optional<CostAssumption> cost;
   // "file:line: key 'decode.KEY'" for every DecodeConfig field a layer set (by field name, as
   // workloads::InvalidDecodeConfig::key() names them), so errors found after loading (a changed

@@ -71,8 +71,21 @@ void validate_values(const DecodeConfig& c) {
   if (!in_unit_interval(c.mtp_acceptance)) fail("mtp_acceptance", "must be in [0, 1]");
   if (!(c.memory_reserve_fraction >= 0 && c.memory_reserve_fraction < 1))
     fail("memory_reserve_fraction", "must be a fraction in [0, 1)");
-  for (double f : c.calibration.bandwidth_fraction)
-    if (!(f > 0 && f <= 1)) fail("calibration", "bandwidth fractions must be in (0, 1]");
+  for (const auto* fractions :
+       {&c.calibration.bandwidth_fraction, &c.calibration.combine_bandwidth_fraction})
+    for (double f : *fractions)
+      if (!(f > 0 && f <= 1)) fail("calibration", "bandwidth fractions must be in (0, 1]");
+  if (c.compute == ComputeKind::Calibrated) {
+    const ComputeCosts& k = c.compute_costs;
+    for (double f : {k.attention.projection_flops_fraction, k.attention.kv_bandwidth_fraction,
+                     k.attention.attention_flops_fraction, k.gemm.bandwidth_fraction,
+                     k.gemm.flops_fraction, k.experts.bandwidth_fraction, k.experts.flops_fraction})
+      if (!(f > 0 && std::isfinite(f))) fail("compute", "calibrated fractions must be > 0");
+    if (!(k.experts.norm_exponent >= 1)) fail("compute", "the experts' norm exponent must be >= 1");
+  }
+  for (sim::Picoseconds cost :
+       {c.step_costs.per_layer, c.step_costs.sampling, c.step_costs.between_steps})
+    if (cost < sim::Picoseconds{0}) fail("step_costs", "costs must be >= 0");
   if (c.steps == 0) fail("steps", "must be > 0");
   if (c.sampled_moe_layers == 1) fail("sampled_moe_layers", "must be 0 (every layer) or >= 2");
 }

@@ -10,6 +10,7 @@
 
 #include "sim/time.h"
 #include "topology/fabric.h"
+#include "workloads/compute.h"
 #include "workloads/gating.h"
 #include "workloads/hardware.h"
 #include "workloads/model.h"
@@ -24,7 +25,9 @@ enum class NetworkKind { Flow, Analytic };
 // transfer is ScaleUp inside a scale-up domain and ScaleOut between domains.
 struct KernelCalibration {
   // Achieved fraction of link bandwidth per tier: a message of b bytes is carried as b / fraction.
+  // bandwidth_fraction applies to the dispatch; combine_bandwidth_fraction to the combine.
   std::array<double, topology::kLinkTierCount> bandwidth_fraction{1.0, 1.0, 1.0};
+  std::array<double, topology::kLinkTierCount> combine_bandwidth_fraction{1.0, 1.0, 1.0};
   // Extra fixed cost per message by tier, added before the message is released to the network
   // (on top of the fabric's own per-tier message overhead).
   std::array<sim::Picoseconds, topology::kLinkTierCount> message_overhead{};
@@ -39,6 +42,22 @@ struct KernelCalibration {
 // round middle value; the CLI exposes it and docs/workloads.md discusses it.
 inline constexpr double kDefaultComputeEfficiency = 0.7;
 
+// Which compute model the step uses (workloads/compute.h): the roofline at compute_efficiency, or
+// the forms fitted to measured kernel times (DecodeConfig::compute_costs).
+enum class ComputeKind { Roofline, Calibrated };
+
+// What a decode step costs besides its layers' measured kernels (docs/workloads.md "Costs outside
+// the layers"). Defaults: nothing.
+struct StepCosts {
+  // Per layer and micro-batch on the GPU's compute stream: kernels no measured table covers
+  // (residual adds, RMSNorms before attention and MoE, top-k selection).
+  sim::Picoseconds per_layer{};
+  // Per micro-batch with the head: sampling the next token from the logits.
+  sim::Picoseconds sampling{};
+  // Per step, between steps: the serving loop's scheduling gap (GPU idle).
+  sim::Picoseconds between_steps{};
+};
+
 struct DecodeConfig {
   std::uint32_t ep_size = 0;         // GPUs in the EP group: GPUs 0 .. ep_size-1 of the fabric
   std::uint32_t batch_per_gpu = 0;   // concurrent requests (users) per GPU
@@ -52,9 +71,12 @@ struct DecodeConfig {
   double combine_bytes_per_element = 2;   // BF16
   std::uint32_t redundant_slots_per_gpu = 0;
   bool two_micro_batch_overlap = false;
-  std::uint32_t mtp_draft_tokens = 0;  // 0 = no MTP
-  double mtp_acceptance = 0;           // per-draft acceptance probability
-  double compute_efficiency = kDefaultComputeEfficiency;
+  std::uint32_t mtp_draft_tokens = 0;                     // 0 = no MTP
+  double mtp_acceptance = 0;                              // per-draft acceptance probability
+  double compute_efficiency = kDefaultComputeEfficiency;  // the roofline's
+  ComputeKind compute = ComputeKind::Roofline;
+  ComputeCosts compute_costs;  // for ComputeKind::Calibrated
+  StepCosts step_costs;
   // HBM kept free for CUDA graphs, workspaces and fragmentation (workloads/memory.h).
   double memory_reserve_fraction = 0;
   NetworkKind network = NetworkKind::Flow;

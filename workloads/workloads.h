@@ -5,7 +5,8 @@
 //   GpuSpec, load_gpu_file                — HBM, bandwidth, dense TFLOP/s, power (hardware.h)
 //   ExpertLayout, Gate, gate_layer        — EP placement with EPLB replicas, gating, traffic
 //                                           (gating.h)
-//   ComputeModel                          — kernel times on one GPU (roofline.h)
+//   ComputeModel, ComputeCosts            — kernel times on one GPU: the roofline or the forms
+//                                           fitted to measurements (compute.h)
 //   GpuMemory, gpu_memory,
 //   largest_batch_per_gpu, max_parameters — the memory rule (memory.h)
 //   DecodeConfig, KernelCalibration,
@@ -13,6 +14,7 @@
 //                                           (decode_config.h)
 //   DecodeMetrics                         — what a run reports (decode_metrics.h)
 //   simulate_decode                       — the decode step (decode.h; its pieces: decode/)
+#include "workloads/compute.h"
 #include "workloads/decode.h"
 #include "workloads/decode_config.h"
 #include "workloads/decode_metrics.h"
@@ -20,4 +22,3 @@
 #include "workloads/hardware.h"
 #include "workloads/memory.h"
 #include "workloads/model.h"
-#include "workloads/roofline.h"

@@ -166,7 +166,11 @@ std::vector<ClaimCase> simulate_claim_cases(const input::Mapping& claim_file,
           overrides.push_back({"decode.calibration.system", kernel.system});
           overrides.push_back({"decode.calibration.file", calibrations.file});
         } else {
+          // The ideal fluid with the roofline and nothing outside the layers.
           overrides.push_back({"decode.calibration", "none"});
+          overrides.push_back({"decode.compute", "roofline"});
+          for (const char* key : {"dispatch_prepare", "layer_overhead", "sampling", "step_gap"})
+            overrides.push_back({fmt::format("decode.{}", key), "0 us"});
         }
         cases.push_back({fmt::format("{}, {}", side == "nvl72" ? "NVL72" : "H200", mode),
                          load_scenario(file, overrides),

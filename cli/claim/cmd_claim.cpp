@@ -170,10 +170,10 @@ Table case_table(std::span<const ClaimCase> cases, bool calibrated) {
       const auto& tiers = c.result.metrics.tiers;
       return fmt::format("{} MB", with_commas(static_cast<double>(tiers[1].bytes) / 4e6, 0));
     });
-    row("attention + experts per layer", [](const ClaimCase& c) {
-      return us((c.result.metrics.attention.p50_us + c.result.metrics.expert.p50_us) * 1e-6, 1);
-    });
   }
+  row("attention + experts per layer", [](const ClaimCase& c) {
+    return us((c.result.metrics.attention.p50_us + c.result.metrics.expert.p50_us) * 1e-6, 1);
+  });
   row("TPOT", [](const ClaimCase& c) { return us(c.result.metrics.tpot_us * 1e-6, 0); });
   row("per-user tokens/s", [](const ClaimCase& c) {
     return fmt::format("{:.1f}", c.result.metrics.per_user_tokens_per_second);
@@ -210,18 +210,30 @@ void print_simulation(std::ostream& out, const ClaimCalibrations& calibrations,
       100 * d.compute_efficiency, layers_simulated(ideal[0]), ideal[0].scenario.file,
       ideal[2].scenario.file);
   out << "    Ideal fluid: full link bandwidth, the fabrics' per-message overheads and latencies, "
-         "no "
-         "kernel costs\n";
+         "no kernel costs,\n    roofline compute, nothing outside the layers\n";
   out << case_table(ideal, false).render("    ");
   print_ratios(out, ideal);
   out << "    (bytes between servers = the scale-out tier's bytes / 4: GPU->NIC, NIC->leaf, "
          "leaf->NIC, NIC->GPU)\n\n";
+  const Scenario& nvl = calibrated[0].scenario;
+  const Scenario& h200 = calibrated[2].scenario;
+  auto compute_text = [](const Scenario& s) {
+    return s.compute ? fmt::format("{} set{}", s.compute->generation,
+                                   s.compute->notice.empty() ? "" : " (" + s.compute->notice + ")")
+                     : fmt::format("roofline at {:.0f} %", 100 * s.decode.compute_efficiency);
+  };
   out << fmt::format(
-      "    Calibrated kernels: fixed cost per phase and achieved fraction of link bandwidth, "
-      "fitted "
+      "    Calibrated, as shipped: compute fitted to measured kernels per GPU generation (NVL72: "
+      "{}; "
+      "H200: {};\n"
+      "    docs/validation.md), costs outside the layers (+{:.0f} us per layer, +{:.0f} us "
+      "sampling; "
+      "docs/workloads.md),\n"
+      "    and all-to-all kernels with fixed costs and achieved fractions of link bandwidth fitted "
       "to measurements\n"
-      "    ({}, docs/validation.md):\n",
-      calibrations.file);
+      "    ({}):\n",
+      compute_text(nvl), compute_text(h200), h200.decode.step_costs.per_layer.microseconds(),
+      h200.decode.step_costs.sampling.microseconds(), calibrations.file);
   for (const auto& [side, kernel] :
        {std::pair{"NVL72", &calibrations.nvl72}, std::pair{"H200", &calibrations.h200}})
     out << wrapped(

@@ -31,9 +31,9 @@ expect 0 "891,813,888 B" "6.860 us" "1,783.6 us" "260.0x" "497.94 GB/s per serve
   "120.96 us (stated 120.96 us)" "6.72 us (stated 6.72 us): 18x" "ratio 16.2x" -- claim --arithmetic-only
 expect 0 "(c) moesim's simulation" "H200, node-dedup" "Which assumptions make the difference" -- \
   claim --set network=analytic
-# The real default run once (flow model, ideal and calibrated kernels): every stage of (d) and the H800 assumption.
-expect 0 "4 of the 58 MoE layers simulated" "Calibrated kernels" "trtllm-mnnvl on gb200-nvl72" \
-  "deepep-low-latency on h800-ib — assumption" "fixed cost per layer (dispatch + combine)" "(d) Where the 260x goes" \
+# The real default run once (flow model, ideal and calibrated): every stage of (d) and the Hopper InfiniBand assumption.
+expect 0 "4 of the 58 MoE layers simulated" "Calibrated, as shipped" "trtllm-mnnvl on gb200-nvl72" \
+  "deepep-low-latency on hopper — assumption" "fixed cost per layer (dispatch + combine)" "(d) Where the 260x goes" \
   "(ii) bandwidth only, per GPU per direction" "(iii) ideal fluid, direct" "(iv) calibrated kernels, node-dedup" \
   "a factor 16.02 = 9" --
 
@@ -69,7 +69,9 @@ expect 2 "$bad/unknown-kernel.yaml:5: key 'decode.calibration.kernel': no fitted
 expect 2 "$bad/calibration-unknown-key.yaml:7: key 'decode.calibration.sytem': unknown key" -- \
   run $bad/calibration-unknown-key.yaml
 expect 2 "command line: key 'decode.calibration.system': no fitted calibration" -- \
-  run configs/scenarios/ep72-h200-9x-calibrated.yaml --set calibration.system=h200-hgx
+  run configs/scenarios/ep72-h200-9x.yaml --set calibration.system=h200-hgx
+expect 2 "command line: key 'decode.compute': unknown value 'measured'" -- \
+  run configs/scenarios/ep72-h200-9x.yaml --set compute=measured
 expect 2 "command line: key 'decode.batch_per_gpu': expected an integer" -- \
   run configs/scenarios/ep72-h200-9x.yaml --set batch_per_gpu=many
 for file in $bad/*.yaml; do
@@ -85,13 +87,30 @@ expect 0 "per-user tokens/s" "memory per GPU" "headroom" "combine, per GPU" "bus
   run "${small[@]}"
 expect 0 "\"dispatch_p50_us\":" "\"combine_per_gpu_p50_us\":" "\"tokens_per_second_per_gpu\":" -- \
   run "${small[@]}" --json
-expect 0 "kernels   ideal fluid" -- run "${small[@]}"
-expect 0 "kernels   calibrated: trtllm-mnnvl fitted on gb200-nvl72" "with the kernel's fixed costs" -- \
-  run "${small[@]}" --set calibration.kernel=trtllm-mnnvl --set calibration.system=gb200-nvl72
-expect 0 "\"calibration\":\"trtllm-mnnvl@gb200-nvl72\"" "\"calibration_dispatch_fixed_us\":8.66" -- \
-  run configs/scenarios/ep72-gb200-nvl72-calibrated.yaml --set ep_size=8 --set batch_per_gpu=16 --json
-expect 0 "calibration,calibration_dispatch_fixed_us" "deepep-low-latency@h800-ib" -- \
-  run configs/scenarios/ep72-h200-9x-calibrated.yaml --set ep_size=8 --set batch_per_gpu=16 --csv
+expect 0 "kernels   calibrated: trtllm-mnnvl set 'gb200-nvl72' (measured on gb200-nvl72" \
+  "compute   calibrated: blackwell set" "outside   +8.0 us per layer" "with the kernel's fixed costs" -- run "${small[@]}"
+expect 0 "kernels   ideal fluid" "compute   roofline at 70 % efficiency" -- \
+  run configs/scenarios/ep72-gb200-nvl72-ideal.yaml --set ep_size=8 --set batch_per_gpu=16
+expect 0 "\"calibration\":\"trtllm-mnnvl@gb200-nvl72\"" "\"compute\":\"calibrated@blackwell\"" -- \
+  run "${small[@]}" --json
+expect 0 "calibration,calibration_dispatch_fixed_us" "deepep-low-latency@hopper" "calibrated@hopper" -- \
+  run configs/scenarios/ep72-h200-9x.yaml --set ep_size=8 --set batch_per_gpu=16 --csv
+# A GPU without its own measurements: the closest generation, and the output says so.
+expect 0 "using hopper measurements for Ascend 910C" -- \
+  run configs/scenarios/ep72-h200-9x.yaml --set ep_size=8 --set batch_per_gpu=16 --set gpu=configs/hardware/ascend-910c.yaml
+
+# validate: both groups, in-sample and held aside per system; the targets the data cannot meet give exit 4.
+expect 4 "All-to-all per system" "hopper without h100-hgx" "b200-hgx" "Compute: measured per-operation" \
+  "held aside (GPU left out)" "targets: " "NOT met" "not met: all-to-all held aside: b200-hgx predicted by hopper" -- validate
+expect 4 "set 'hopper' applied to every point of its kernel" "generation 'hopper' applied to every GPU" -- \
+  validate --calibration-system hopper
+expect 4 "Which terms pay their way" "without per_peer_cost" "without scale_out_message_cost" -- validate --terms
+# A stale parameter file (data changed since the fit) is refused with exit 2; --fit rewrites it.
+cp -r configs "$work/configs"
+echo "# changed" >>"$work/configs/validation/compute/dense-gemm.yaml"
+expect 2 "compute-calibration.yaml: stale" -- validate --configs "$work/configs"
+expect 4 "fitted 2 compute generations" -- validate --fit --configs "$work/configs"
+expect 4 "targets: " -- validate --configs "$work/configs"
 expect 0 "scenario,model,gpu,fabric,ep_size" -- run "${small[@]}" --csv --trace "$work/trace.json"
 grep -q '"traceEvents"' "$work/trace.json" || fail "trace lacks traceEvents"
 grep -q '"name":"dispatch"' "$work/trace.json" || fail "trace lacks dispatch spans"

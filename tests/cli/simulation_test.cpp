@@ -31,7 +31,7 @@ TEST(Simulation, Nvl72AllToAllIsBoundByEachGpusNvlinkPort) {
   //   = 7.272 us combine  >= 480 x 14,336 B / 900 GB/s = 7.646 us + 3.33 us = 10.976 us
   // Routing is random, so the busiest receiver gets more than the mean (binomial, sd ~ sqrt(480)
   // ~ 4.6 %): allow 25 %.
-  const RunResult r = run("ep72-gb200-nvl72.yaml", {"ep_size=16", "routing=uniform"});
+  const RunResult r = run("ep72-gb200-nvl72-ideal.yaml", {"ep_size=16", "routing=uniform"});
   const double dispatch_floor = 480 * kDispatchCopyBytes / 900e9 * 1e6 + 2.88 + 0.45;
   const double combine_floor = 480 * kCombineCopyBytes / 900e9 * 1e6 + 2.88 + 0.45;
   EXPECT_GE(r.metrics.dispatch.p50_us, dispatch_floor);
@@ -44,24 +44,25 @@ TEST(Simulation, Nvl72AllToAllIsBoundByEachGpusNvlinkPort) {
 
 TEST(Simulation, CalibratedNvl72AllToAllIsBoundByTheAchievedBandwidth) {
   // The EP16 case above with the fitted TensorRT-LLM MNNVL kernel (kernel-calibration.yaml:
-  // scale-up fraction 0.6070, fixed 8.6643 us per dispatch, 10.6762 us per combine). Every byte is
-  // carried as bytes / 0.607, so each GPU's port sees 480 copies at 0.607 x 900 = 546.3 GB/s:
-  //   dispatch >= 480 x 7,392 B / 546.3 GB/s = 6.495 us + 3.33 us = 9.825 us (from the first send)
-  //   combine  >= 480 x 14,336 B / 546.3 GB/s = 12.597 us + 3.33 us = 15.927 us
-  // and the all-to-all adds the fixed costs: >= 9.825 + 15.927 + 19.3405 = 45.09 us.
-  const RunResult r = run("ep72-gb200-nvl72-calibrated.yaml", {"ep_size=16", "routing=uniform"});
-  const double fraction = 0.6070;
-  const double dispatch_floor = 480 * kDispatchCopyBytes / (fraction * 900e9) * 1e6 + 2.88 + 0.45;
-  const double combine_floor = 480 * kCombineCopyBytes / (fraction * 900e9) * 1e6 + 2.88 + 0.45;
+  // scale-up fractions 0.6467 dispatch, 0.5752 combine; fixed 8.0843 us per dispatch + the
+  // scenario's 16.5 us alltoall_prepare, 9.5740 us per combine, each + 0.0764 us x 15 peers). Every
+  // byte is carried as bytes / fraction, so each GPU's port sees 480 copies at 0.6467 x 900 =
+  // 582.0 GB/s (dispatch) and 0.5752 x 900 = 517.7 GB/s (combine):
+  //   dispatch >= 480 x 7,392 B / 582.0 GB/s = 6.096 us + 3.33 us = 9.43 us (from the first send)
+  //   combine  >= 480 x 14,336 B / 517.7 GB/s = 13.29 us + 3.33 us = 16.62 us
+  // and the all-to-all adds the fixed costs: 8.0843 + 16.5 + 9.5740 + 2 x 1.146 = 36.4503 us.
+  const RunResult r = run("ep72-gb200-nvl72.yaml", {"ep_size=16", "routing=uniform"});
+  const double dispatch_floor = 480 * kDispatchCopyBytes / (0.6467 * 900e9) * 1e6 + 2.88 + 0.45;
+  const double combine_floor = 480 * kCombineCopyBytes / (0.5752 * 900e9) * 1e6 + 2.88 + 0.45;
   EXPECT_GE(r.metrics.dispatch.p50_us, dispatch_floor);
   EXPECT_LE(r.metrics.dispatch.p50_us, 1.25 * dispatch_floor);
   EXPECT_GE(r.metrics.combine.p50_us, combine_floor);
   EXPECT_LE(r.metrics.combine.p50_us, 1.25 * combine_floor);
-  const Scenario s = load_scenario(kScenarios + "ep72-gb200-nvl72-calibrated.yaml",
+  const Scenario s = load_scenario(kScenarios + "ep72-gb200-nvl72.yaml",
                                    std::vector{parse_override("ep_size=16")});
   EXPECT_NEAR(all_to_all_p50_us(s.decode, r.metrics),
-              r.metrics.dispatch.p50_us + r.metrics.combine.p50_us + 8.6643 + 10.6762, 1e-6);
-  EXPECT_GE(all_to_all_p50_us(s.decode, r.metrics), dispatch_floor + combine_floor + 19.3405);
+              r.metrics.dispatch.p50_us + r.metrics.combine.p50_us + 36.4503, 1e-6);
+  EXPECT_GE(all_to_all_p50_us(s.decode, r.metrics), dispatch_floor + combine_floor + 36.4503);
 }
 
 TEST(Simulation, HgxAllToAllIsBoundByEachGpusNic) {
@@ -70,7 +71,7 @@ TEST(Simulation, HgxAllToAllIsBoundByEachGpusNic) {
   // + 2.35 us overhead + 0.45 us of NIC<->leaf latency = 40.65 us. ECMP collisions on the fat tree
   // and random receiver imbalance push it up; allow up to 2x. Combine carries 14,336 / 7,392
   // = 1.94x the bytes: >= 73.40 + 2.80 = 76.20 us.
-  const RunResult r = run("ep72-h200-9x.yaml", {"ep_size=16", "routing=uniform"});
+  const RunResult r = run("ep72-h200-9x-ideal.yaml", {"ep_size=16", "routing=uniform"});
   const double dispatch_floor = 256 * kDispatchCopyBytes / 50e9 * 1e6 + 2.35 + 0.45;
   const double combine_floor = 256 * kCombineCopyBytes / 50e9 * 1e6 + 2.35 + 0.45;
   EXPECT_GE(r.metrics.dispatch.p50_us, dispatch_floor);

@@ -61,7 +61,7 @@ TEST(Scenario, OverridesTakePrecedence) {
 // every shipped scenario loads with headroom >= 0, one request more is refused at the batch's line.
 TEST(Scenario, AdmitsExactlyTheLayoutsThatFit) {
   for (const char* file : {"ep72-h200-9x.yaml", "ep144-h200-18x.yaml", "ep72-gb200-nvl72.yaml",
-                           "ep72-h200-9x-calibrated.yaml"}) {
+                           "ep72-h200-9x-ideal.yaml"}) {
     const Scenario s = load_scenario(kScenarios + file);
     const std::uint32_t largest = workloads::largest_batch_per_gpu(s.model, s.gpu, s.decode);
     ASSERT_GT(largest, 0u) << file;
@@ -107,32 +107,93 @@ TEST(Scenario, ErrorsNameFileLineAndKey) {
             std::string::npos);
 }
 
-TEST(ScenarioCalibration, AbsentMeansTheIdealFluid) {
-  const Scenario s = load_scenario(kScenarios + "ep72-h200-9x.yaml");
+TEST(ScenarioCalibration, NoneMeansTheIdealFluid) {
+  const Scenario s = load_scenario(kScenarios + "ep72-h200-9x-ideal.yaml");
   EXPECT_FALSE(s.calibration.has_value());
   EXPECT_EQ(calibration_label(s.calibration), "none");
   for (const double fraction : s.decode.calibration.bandwidth_fraction) EXPECT_EQ(fraction, 1.0);
+  for (const double fraction : s.decode.calibration.combine_bandwidth_fraction)
+    EXPECT_EQ(fraction, 1.0);
   EXPECT_EQ(s.decode.calibration.dispatch_phase_overhead, sim::Picoseconds{0});
   EXPECT_EQ(s.decode.calibration.combine_phase_overhead, sim::Picoseconds{0});
+  // ... with the roofline and nothing outside the layers.
+  EXPECT_FALSE(s.compute.has_value());
+  EXPECT_EQ(s.decode.compute, workloads::ComputeKind::Roofline);
+  EXPECT_EQ(s.decode.step_costs.per_layer, sim::Picoseconds{0});
+  EXPECT_EQ(s.decode.step_costs.sampling, sim::Picoseconds{0});
 }
 
 TEST(ScenarioCalibration, LoadsTheFittedKernelFromTheDefaultFile) {
-  // configs/validation/kernel-calibration.yaml, deepep-low-latency on h800-ib: dispatch 29.7363 us,
-  // combine 38.0699 us, scale-up fraction 0.8310, scale-out 0.9330 (ScaleOut and Core tiers).
-  const Scenario s = load_scenario(kScenarios + "ep72-h200-9x-calibrated.yaml");
+  // configs/validation/kernel-calibration.yaml, deepep-low-latency set hopper: dispatch 8.5324 us,
+  // combine 9.0807 us, scale-up fractions 0.5850 (dispatch) and 0.5167 (combine), scale-out 0.8739
+  // and 11.2817 us per scale-out message (ScaleOut and Core tiers).
+  const Scenario s = load_scenario(kScenarios + "ep72-h200-9x.yaml");
   ASSERT_TRUE(s.calibration.has_value());
   EXPECT_EQ(s.calibration->kernel, "deepep-low-latency");
-  EXPECT_EQ(s.calibration->system, "h800-ib");
+  EXPECT_EQ(s.calibration->system, "hopper");
+  EXPECT_EQ(s.calibration->measured_systems,
+            (std::vector<std::string>{"h100-hgx", "h200-hgx", "h800-ib"}));
   EXPECT_TRUE(s.calibration->file.ends_with("configs/validation/kernel-calibration.yaml"))
       << s.calibration->file;
-  EXPECT_EQ(calibration_label(s.calibration), "deepep-low-latency@h800-ib");
+  EXPECT_EQ(calibration_label(s.calibration), "deepep-low-latency@hopper");
   const workloads::KernelCalibration& k = s.decode.calibration;
-  EXPECT_EQ(k.dispatch_phase_overhead, sim::from_seconds(29.7363e-6));
-  EXPECT_EQ(k.combine_phase_overhead, sim::from_seconds(38.0699e-6));
-  EXPECT_DOUBLE_EQ(k.bandwidth_fraction[0], 0.8310);
-  EXPECT_DOUBLE_EQ(k.bandwidth_fraction[1], 0.9330);
-  EXPECT_DOUBLE_EQ(k.bandwidth_fraction[2], 0.9330);
-  EXPECT_EQ(s.decode.ep_size, 72u);  // everything else from the included scenario
+  EXPECT_EQ(k.dispatch_phase_overhead, sim::from_seconds(8.5324e-6));
+  EXPECT_EQ(k.combine_phase_overhead, sim::from_seconds(9.0807e-6));
+  EXPECT_DOUBLE_EQ(k.bandwidth_fraction[0], 0.5850);
+  EXPECT_DOUBLE_EQ(k.combine_bandwidth_fraction[0], 0.5167);
+  EXPECT_DOUBLE_EQ(k.bandwidth_fraction[1], 0.8739);
+  EXPECT_DOUBLE_EQ(k.bandwidth_fraction[2], 0.8739);
+  EXPECT_EQ(k.message_overhead[1], sim::from_seconds(11.2817e-6));
+  EXPECT_EQ(k.message_overhead[2], sim::from_seconds(11.2817e-6));
+  EXPECT_EQ(k.message_overhead[0], sim::Picoseconds{0});
+  EXPECT_EQ(s.decode.ep_size, 72u);
+  // Measured compute for the H200's generation, and the stated costs outside the layers.
+  ASSERT_TRUE(s.compute.has_value());
+  EXPECT_EQ(s.compute->generation, "hopper");
+  EXPECT_TRUE(s.compute->notice.empty());
+  EXPECT_EQ(s.decode.step_costs.per_layer, sim::microseconds(8));
+  EXPECT_EQ(s.decode.step_costs.sampling, sim::microseconds(20));
+}
+
+TEST(ScenarioCalibration, PerPeerCostScalesWithTheEpSize) {
+  // trtllm-mnnvl on gb200-nvl72: 8.0843 us + 0.0764 us x 71 peers + the unmeasured 16.5 us
+  // alltoall_prepare per dispatch; combine 9.5740 us + 0.0764 us x 71.
+  const Scenario s = load_scenario(kScenarios + "ep72-gb200-nvl72.yaml");
+  EXPECT_EQ(s.decode.calibration.dispatch_phase_overhead,
+            sim::from_seconds(8.0843e-6 + 0.0764e-6 * 71) + sim::from_seconds(16.5e-6));
+  EXPECT_EQ(s.decode.calibration.combine_phase_overhead,
+            sim::from_seconds(9.5740e-6 + 0.0764e-6 * 71));
+  const Scenario ep8 =
+      load_scenario(kScenarios + "ep72-gb200-nvl72.yaml", std::vector{parse_override("ep_size=8")});
+  EXPECT_EQ(ep8.decode.calibration.combine_phase_overhead,
+            sim::from_seconds(9.5740e-6 + 0.0764e-6 * 7));
+}
+
+TEST(ScenarioCompute, ClosestGenerationForAGpuWithoutMeasurements) {
+  // H800 has no compute tables but is a listed Hopper GPU; Ascend 910C is not listed: the closest
+  // generation by HBM bandwidth and BF16 peak is Hopper, and the scenario says so.
+  const Scenario h800 =
+      load_scenario(kScenarios + "ep72-h200-9x.yaml",
+                    std::vector{parse_override("gpu=" + kScenarios + "../hardware/h800-sxm.yaml")});
+  ASSERT_TRUE(h800.compute.has_value());
+  EXPECT_EQ(h800.compute->generation, "hopper");
+  EXPECT_TRUE(h800.compute->notice.empty());
+  const Scenario ascend = load_scenario(
+      kScenarios + "ep72-h200-9x.yaml",
+      std::vector{parse_override("gpu=" + kScenarios + "../hardware/ascend-910c.yaml")});
+  ASSERT_TRUE(ascend.compute.has_value());
+  EXPECT_EQ(ascend.compute->generation, "hopper");
+  EXPECT_EQ(ascend.compute->notice, "using hopper measurements for Ascend 910C");
+  // decode.compute_generation forces a generation (a transfer test) and says so.
+  const Scenario forced =
+      load_scenario(kScenarios + "ep72-h200-9x.yaml",
+                    std::vector{parse_override("compute_generation=blackwell")});
+  EXPECT_EQ(forced.compute->generation, "blackwell");
+  EXPECT_EQ(forced.compute->notice,
+            "using blackwell measurements for H200 SXM (decode.compute_generation)");
+  EXPECT_EQ(error_of(kScenarios + "ep72-h200-9x-ideal.yaml",
+                     {parse_override("compute_generation=hopper")}),
+            "command line: key 'decode.compute_generation': needs decode.compute: calibrated");
 }
 
 TEST(ScenarioCalibration, CommandLineKeysMergeWithTheFile) {
@@ -141,26 +202,27 @@ TEST(ScenarioCalibration, CommandLineKeysMergeWithTheFile) {
   EXPECT_EQ(parse_override("decode.calibration.file=f.yaml").key, "decode.calibration.file");
   EXPECT_THROW(parse_override("calibration.sytem=x"), OverrideError);
   // `none` on the command line switches the file's calibration off.
-  EXPECT_FALSE(load_scenario(kScenarios + "ep72-h200-9x-calibrated.yaml",
+  EXPECT_FALSE(load_scenario(kScenarios + "ep72-h200-9x.yaml",
                              std::vector{parse_override("calibration=none")})
                    .calibration.has_value());
-  // Both keys on the command line calibrate an uncalibrated scenario (trtllm-mnnvl on
-  // gb200-nvl72: 8.6643 us, 10.6762 us, scale-up 0.6070).
+  // Both keys on the command line calibrate an uncalibrated scenario (deepep-low-latency set
+  // blackwell, at EP72 on NVL72: 17.8672 us, 18.3029 us, scale-up 0.5787 / 0.6944).
   const Scenario nvl72 =
-      load_scenario(kScenarios + "ep72-gb200-nvl72.yaml",
-                    std::vector{parse_override("calibration.kernel=trtllm-mnnvl"),
-                                parse_override("calibration.system=gb200-nvl72")});
+      load_scenario(kScenarios + "ep72-gb200-nvl72-ideal.yaml",
+                    std::vector{parse_override("calibration.kernel=deepep-low-latency"),
+                                parse_override("calibration.system=blackwell")});
   ASSERT_TRUE(nvl72.calibration.has_value());
-  EXPECT_EQ(nvl72.decode.calibration.dispatch_phase_overhead, sim::from_seconds(8.6643e-6));
-  EXPECT_EQ(nvl72.decode.calibration.combine_phase_overhead, sim::from_seconds(10.6762e-6));
-  EXPECT_DOUBLE_EQ(nvl72.decode.calibration.bandwidth_fraction[0], 0.6070);
+  EXPECT_EQ(nvl72.decode.calibration.dispatch_phase_overhead, sim::from_seconds(17.8672e-6));
+  EXPECT_EQ(nvl72.decode.calibration.combine_phase_overhead, sim::from_seconds(18.3029e-6));
+  EXPECT_DOUBLE_EQ(nvl72.decode.calibration.bandwidth_fraction[0], 0.5787);
+  EXPECT_DOUBLE_EQ(nvl72.decode.calibration.combine_bandwidth_fraction[0], 0.6944);
   // One key on the command line, the other from the file: the merged pair must exist.
-  EXPECT_EQ(error_of(kScenarios + "ep72-h200-9x-calibrated.yaml",
-                     {parse_override("calibration.system=h200-hgx")})
-                .rfind("command line: key 'decode.calibration.system': no fitted calibration for "
-                       "kernel 'deepep-low-latency' on system 'h200-hgx'",
-                       0),
-            0u);
+  EXPECT_EQ(
+      error_of(kScenarios + "ep72-h200-9x.yaml", {parse_override("calibration.system=h200-hgx")})
+          .rfind("command line: key 'decode.calibration.system': no fitted calibration for "
+                 "kernel 'deepep-low-latency' on system 'h200-hgx'",
+                 0),
+      0u);
   // NCCL's sets are fitted on one even all-to-all, which the decode step has no phase for.
   EXPECT_EQ(error_of(kScenarios + "ep72-gb200-nvl72.yaml",
                      {parse_override("calibration.kernel=nccl-alltoall"),
@@ -168,8 +230,9 @@ TEST(ScenarioCalibration, CommandLineKeysMergeWithTheFile) {
             "command line: key 'decode.calibration.kernel': 'nccl-alltoall' on 'gb200-nvl72' was "
             "not fitted as dispatch and combine phases (only an even all-to-all), so the decode "
             "step cannot apply it");
-  EXPECT_EQ(error_of(kScenarios + "ep72-h200-9x.yaml", {parse_override("calibration.kernel=x")}),
-            "command line: key 'decode.calibration.system': missing required key");
+  EXPECT_EQ(
+      error_of(kScenarios + "ep72-h200-9x-ideal.yaml", {parse_override("calibration.kernel=x")}),
+      "command line: key 'decode.calibration.system': missing required key");
   EXPECT_EQ(error_of(kScenarios + "ep72-h200-9x.yaml", {parse_override("calibration=fast")}),
             "command line: key 'decode.calibration': expected 'none' (ideal fluid) or a mapping "
             "{kernel: K, system: S[, file: F]}");

@@ -8,9 +8,9 @@
 #include <string>
 
 #include "topology/builders.h"
+#include "workloads/compute.h"
 #include "workloads/hardware.h"
 #include "workloads/model.h"
-#include "workloads/roofline.h"
 
 namespace moesim::workloads {
 namespace {
@@ -241,11 +241,26 @@ TEST(DecodeStep, CalibrationOverheadsAddPerPhaseAndPerMessage) {
   c.calibration.dispatch_phase_overhead = sim::microseconds(1);
   c.calibration.combine_phase_overhead = sim::microseconds(2);
   c.calibration.message_overhead[0] = sim::microseconds(3);
-  c.calibration.bandwidth_fraction[0] = 0.5;  // 1024 B is carried as 2048 B: 20.48 ns
+  // Dispatch: 1024 B carried as 2048 B (20.48 ns); combine, its own fraction: 2048 B as 8192 B.
+  c.calibration.bandwidth_fraction[0] = 0.5;
+  c.calibration.combine_bandwidth_fraction[0] = 0.25;
   const DecodeMetrics m = simulate_decode(tiny_model(2), round_gpu(), fabric, c);
-  // dispatch = 3 + 4 us + 20.48 ns after the 1 us phase overhead; combine = 3 + 4 + 0.04096 after 2
+  // dispatch = 3 + 4 us + 20.48 ns after the 1 us phase overhead; combine = 3 + 4 + 0.08192 after 2
   // us.
-  EXPECT_NEAR(m.step_time_us, kAttention + 1 + 7.02048 + kExperts + 2 + 7.04096 + kHead, 1e-6);
+  EXPECT_NEAR(m.step_time_us, kAttention + 1 + 7.02048 + kExperts + 2 + 7.08192 + kHead, 1e-6);
+}
+
+TEST(DecodeStep, CostsOutsideTheLayersAddToTheStep) {
+  const topology::Fabric fabric = tiny_fabric();
+  DecodeConfig c = config(2, DispatchMode::Direct);
+  const DecodeMetrics base = simulate_decode(tiny_model(2, 3), round_gpu(), fabric, c);
+  // 3 layers x 0.5 us on the compute stream, 0.25 us sampling with the head, 1 us between steps.
+  c.step_costs.per_layer = sim::from_seconds(0.5e-6);
+  c.step_costs.sampling = sim::from_seconds(0.25e-6);
+  c.step_costs.between_steps = sim::microseconds(1);
+  const DecodeMetrics m = simulate_decode(tiny_model(2, 3), round_gpu(), fabric, c);
+  EXPECT_NEAR(m.step_time_us, base.step_time_us + 3 * 0.5 + 0.25 + 1, 1e-6);
+  EXPECT_NEAR(m.attention.p50_us, base.attention.p50_us + 0.5, 1e-6);
 }
 
 TEST(DecodeStep, StepsAreReproducibleAndTwoMicroBatchesOverlap) {

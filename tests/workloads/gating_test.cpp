@@ -8,7 +8,7 @@
 #include <set>
 #include <stdexcept>
 
-#include "workloads/roofline.h"
+#include "workloads/compute.h"
 
 namespace moesim::workloads {
 namespace {

@@ -195,12 +195,14 @@ void AllToAll::submit(MessageKind kind, std::uint32_t layer, std::uint32_t micro
   const LinkTier tier =
       domains_.same_domain(source, destination) ? LinkTier::ScaleUp : LinkTier::ScaleOut;
   const auto t = static_cast<std::size_t>(tier);
-  const auto wire_bytes =
-      static_cast<std::uint64_t>(std::llround(bytes / config_.calibration.bandwidth_fraction[t]));
+  const bool dispatch = kind == MessageKind::Dispatch || kind == MessageKind::DispatchToRelay;
+  const double fraction = dispatch ? config_.calibration.bandwidth_fraction[t]
+                                   : config_.calibration.combine_bandwidth_fraction[t];
+  const auto wire_bytes = static_cast<std::uint64_t>(std::llround(bytes / fraction));
   const std::uint64_t tag = messages_.size();
   messages_.push_back({kind, static_cast<std::uint8_t>(micro_batch),
                        static_cast<std::uint16_t>(layer), source, destination, origin});
-  recorder_.message(kind == MessageKind::Dispatch || kind == MessageKind::DispatchToRelay, bytes);
+  recorder_.message(dispatch, bytes);
   network_->submit({source, destination, wire_bytes,
                     engine_.now() + config_.calibration.message_overhead[t], tag});
 }

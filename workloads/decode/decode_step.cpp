@@ -28,7 +28,8 @@ DecodeStep::DecodeStep(const ModelSpec& model, const GpuSpec& gpu, const topolog
     : model_(model),
       fabric_(fabric),
       config_(config),
-      compute_(model, gpu, config.compute_efficiency),
+      compute_(model, gpu, config.compute_efficiency,
+               config.compute == ComputeKind::Calibrated ? &config.compute_costs : nullptr),
       gpus_(config.ep_size),
       micro_batches_(config.two_micro_batch_overlap ? 2u : 1u),
       tokens_per_request_(1 + config.mtp_draft_tokens),
@@ -65,7 +66,9 @@ DecodeMetrics DecodeStep::run() {
     if (std::find(finished_.begin(), finished_.end(), 0) != finished_.end())
       throw std::logic_error("decode: step " + std::to_string(step) +
                              " ended with unfinished work (dependency bug)");
-    step_seconds_sum += (engine_.now() - start).seconds();
+    // The serving loop's gap between steps (StepCosts::between_steps) idles every GPU.
+    step_seconds_sum +=
+        (engine_.now() - start).seconds() + config_.step_costs.between_steps.seconds();
   }
   StepRecorder::RunTotals totals;
   totals.mean_step_seconds = step_seconds_sum / config_.steps;
@@ -98,7 +101,9 @@ Task DecodeStep::attention_task(std::uint32_t layer, std::uint32_t mb) const {
   if (layer >= model_.layers)
     seconds += compute_.seconds(compute_.head(tokens(mb))) +
                compute_.seconds(compute_.mtp_projection(tokens(mb)));
-  return {TaskKind::Attention, layer, mb, sim::from_seconds(seconds)};
+  // Kernels no measured table covers (norms, residual adds, top-k): StepCosts::per_layer.
+  return {TaskKind::Attention, layer, mb,
+          sim::from_seconds(seconds) + config_.step_costs.per_layer};
 }
 
 void DecodeStep::on_event(sim::Engine&, std::uint64_t gpu) {
@@ -160,7 +165,8 @@ void DecodeStep::advance(std::uint32_t gpu, std::uint32_t layer, std::uint32_t m
   if (layer + 1 < total_layers_)
     streams_.enqueue(gpu, attention_task(layer + 1, mb));
   else
-    streams_.enqueue(gpu, {TaskKind::Head, layer + 1, mb, kernel_time(compute_.head(tokens(mb)))});
+    streams_.enqueue(gpu, {TaskKind::Head, layer + 1, mb,
+                           kernel_time(compute_.head(tokens(mb))) + config_.step_costs.sampling});
 }
 
 }  // namespace moesim::workloads::decode

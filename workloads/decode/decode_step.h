@@ -10,6 +10,7 @@
 #include "network/network_model.h"
 #include "sim/engine.h"
 #include "topology/fabric.h"
+#include "workloads/compute.h"
 #include "workloads/decode/all_to_all.h"
 #include "workloads/decode/compute_stream.h"
 #include "workloads/decode/step_metrics.h"
@@ -18,7 +19,6 @@
 #include "workloads/decode_metrics.h"
 #include "workloads/hardware.h"
 #include "workloads/model.h"
-#include "workloads/roofline.h"
 
 namespace moesim::workloads::decode {
 
