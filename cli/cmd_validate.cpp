@@ -157,13 +157,14 @@ void print_term_ablation(std::ostream& out, const calibration::CalibrationData& 
   out << "\nWhich terms pay their way (refit without each term; MAE / largest error of the "
          "counted points):\n";
   Table table({"set", "terms", "in-sample", "fit T<=128, predict T>=256",
-               "fit T>=32, predict T<=16", "leave one system out (mean over systems)"});
+               "fit T>=32, predict T<=16", "leave one system out (mean over systems)",
+               "not-counted points, predicted"});
   for (const calibration::KernelSetSpec& spec : specs) {
-    std::vector<std::size_t> members;
+    std::vector<std::size_t> members, not_counted;
     for (std::size_t i = 0; i < data.points.size(); ++i) {
       const calibration::KernelSetSpec set = calibration::set_of(specs, data.points[i]);
-      if (set.kernel == spec.kernel && set.name == spec.name && !data.points[i].excluded)
-        members.push_back(i);
+      if (set.kernel != spec.kernel || set.name != spec.name) continue;
+      (data.points[i].excluded ? not_counted : members).push_back(i);
     }
     if (members.empty()) continue;
     std::vector<std::pair<std::string, calibration::KernelTerms>> variants{{"all", spec.terms}};
@@ -175,12 +176,13 @@ void print_term_ablation(std::ostream& out, const calibration::CalibrationData& 
             fmt::format("without {}", calibration::to_string(static_cast<KernelTerm>(t))), without);
       }
     for (const auto& [name, terms] : variants) {
-      auto stats_of = [&](auto fit_filter, auto test_filter) {
+      auto stats_of = [&](auto fit_filter, auto test_filter, bool uncounted = false) {
         std::vector<std::size_t> fit_points, test_points;
         for (std::size_t i : members) {
           if (fit_filter(data.points[i])) fit_points.push_back(i);
-          if (test_filter(data.points[i])) test_points.push_back(i);
+          if (!uncounted && test_filter(data.points[i])) test_points.push_back(i);
         }
+        if (uncounted) test_points = not_counted;
         ErrorStats stats;
         if (test_points.empty()) return stats;
         const auto fitted =
@@ -214,8 +216,10 @@ void print_term_ablation(std::ostream& out, const calibration::CalibrationData& 
         loso = fmt::format("{:.1f} / {:.1f} %", sum / static_cast<double>(systems.size()) * 100,
                            worst * 100);
       }
-      table.add_row({spec.kernel + " on " + spec.name, name, in_sample.text(), high.text(),
-                     low.text(), loso});
+      const ErrorStats uncounted = stats_of(all, all, true);
+      table.add_row(
+          {spec.kernel + " on " + spec.name, name, in_sample.text(), high.text(), low.text(), loso,
+           uncounted.count ? fmt::format("{} ({})", uncounted.text(), uncounted.count) : "-"});
     }
     table.add_rule();
   }

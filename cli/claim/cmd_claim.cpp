@@ -303,9 +303,11 @@ void print_decomposition(std::ostream& out, const ClaimInputs& inputs, const Cla
           c[2].all_to_all_us() - r.h200_per_gpu_seconds * 1e6),
       "    ");
   auto software = [](const ClaimCase& calibrated, const ClaimCase& ideal) {
-    return fmt::format("+{:.1f} us fixed kernel cost and {:+.1f} us from the achieved bandwidth",
-                       calibrated.fixed_us(),
-                       calibrated.all_to_all_us() - ideal.all_to_all_us() - calibrated.fixed_us());
+    return fmt::format(
+        "+{:.1f} us fixed kernel cost and {:+.1f} us from the achieved bandwidth and per-message "
+        "costs",
+        calibrated.fixed_us(),
+        calibrated.all_to_all_us() - ideal.all_to_all_us() - calibrated.fixed_us());
   };
   out << wrapped(
       fmt::format(
