@@ -7,8 +7,14 @@
 //   FittedKernel, fit_calibrations,
 //   evaluate_points, to_decode_calibration      — kernel costs fitted to the points (kernel_fit.h)
 //   CalibrationFile, load/write_calibration_file,
-//   load_kernel_calibration                     — the fitted-parameter file (calibration_file.h)
+//   load_kernel_calibration                     — the fitted kernel-cost file (calibration_file.h)
+//   ComputeData, load_compute_data              — measured compute points (compute_data.h)
+//   fit_compute, choose_compute_costs           — compute costs per GPU generation (compute_fit.h)
+//   load/write_compute_calibration_file         — the fitted compute file
+//                                                 (compute_calibration_file.h)
 #include "calibration/calibration_file.h"
+#include "calibration/compute_calibration_file.h"
+#include "calibration/compute_data.h"
 #include "calibration/compute_fit.h"
 #include "calibration/kernel_fit.h"
 #include "calibration/measurements.h"
