@@ -86,6 +86,33 @@ BENCHMARK(BM_DeepSeekV3DecodeStep)
     ->Args({144, 128, 0, 1})
     ->Unit(benchmark::kMillisecond);
 
+// Gating on a second thread (DecodeConfig::prefetch_gating) against inline gating, in one run: a
+// full step on the analytic network, wall time (the point of the second thread).
+void BM_GatingThread(benchmark::State& state) {
+  static const workloads::ModelSpec model =
+      workloads::load_model_file(source("configs/models/deepseek-v3.yaml"));
+  static const workloads::GpuSpec gpu =
+      workloads::load_gpu_file(source("configs/hardware/h200-sxm.yaml"));
+  const auto ep = static_cast<std::uint32_t>(state.range(0));
+  workloads::DecodeConfig config;
+  config.ep_size = ep;
+  config.batch_per_gpu = 64;
+  config.context_tokens = 4096;
+  config.network = workloads::NetworkKind::Analytic;
+  config.prefetch_gating = state.range(1) != 0;
+  const topology::Fabric& fabric = h200_servers(static_cast<int>(ep / 8));
+  for (auto _ : state)
+    benchmark::DoNotOptimize(workloads::simulate_decode(model, gpu, fabric, config).step_time_us);
+}
+BENCHMARK(BM_GatingThread)
+    ->ArgNames({"ep", "gating_thread"})
+    ->Args({72, 0})
+    ->Args({72, 1})
+    ->Args({144, 0})
+    ->Args({144, 1})
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+
 }  // namespace
 
 BENCHMARK_MAIN();

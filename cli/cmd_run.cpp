@@ -27,7 +27,7 @@ int run_run(const ParsedArgs& args, CommandContext& context) {
   spdlog::info("simulating {} ({} GPUs, EP{}, batch {})", scenario.name,
                scenario.fabric->gpu_count(), scenario.decode.ep_size,
                scenario.decode.batch_per_gpu);
-  const RunResult result = simulate(scenario, trace_file.has_value());
+  const RunResult result = simulate(scenario, {.record_timeline = trace_file.has_value()});
   if (trace_file) {
     write_file_atomically(*trace_file, render_trace(scenario, result.metrics));
     spdlog::info("wrote {} timeline spans to {} (open in ui.perfetto.dev)",

@@ -107,7 +107,8 @@ std::vector<std::string> ScenarioEvaluator::evaluate(const std::vector<SweepAxis
     overrides.push_back(std::move(override));
   }
   const Scenario scenario = load_scenario(scenario_file_, overrides);
-  const RunResult result = simulate(scenario);
+  // Sweeps keep the cores busy with points (--jobs), not with a gating thread per point.
+  const RunResult result = simulate(scenario, {.prefetch_gating = false});
   std::vector<std::string> values;
   for (auto& [name, value] : named_values(scenario, result)) values.push_back(std::move(value));
   return values;

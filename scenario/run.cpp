@@ -1,5 +1,6 @@
 #include "scenario/run.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "scenario/parallel.h"
@@ -7,10 +8,11 @@
 
 namespace moesim::scenario {
 
-RunResult simulate(const Scenario& scenario, bool record_timeline) {
+RunResult simulate(const Scenario& scenario, const RunOptions& options) {
   revalidate(scenario);
   workloads::DecodeConfig config = scenario.decode;
-  config.record_timeline = record_timeline;
+  config.record_timeline = options.record_timeline;
+  config.prefetch_gating = options.prefetch_gating;
   RunResult result;
   const auto started = std::chrono::steady_clock::now();
   result.metrics =
@@ -23,8 +25,11 @@ RunResult simulate(const Scenario& scenario, bool record_timeline) {
 std::vector<RunResult> simulate_all(const std::vector<const Scenario*>& scenarios,
                                     std::size_t jobs) {
   std::vector<RunResult> results(scenarios.size());
-  parallel_for(scenarios.size(), jobs == 0 ? hardware_jobs() : jobs,
-               [&](std::size_t i) { results[i] = simulate(*scenarios[i]); });
+  const std::size_t threads = std::min(scenarios.size(), jobs == 0 ? hardware_jobs() : jobs);
+  RunOptions options;
+  options.prefetch_gating = threads <= 1;
+  parallel_for(scenarios.size(), threads,
+               [&](std::size_t i) { results[i] = simulate(*scenarios[i], options); });
   return results;
 }
 

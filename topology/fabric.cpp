@@ -117,9 +117,9 @@ void FabricData::walk(VertexId v, GpuIndex target, std::uint64_t flow_id,
         candidates <= 1
             ? 0
             : static_cast<std::uint32_t>(mix(flow_id ^ (std::uint64_t{v} << 40)) % candidates);
-    const LinkId id = next_hops[first + pick];
-    out.push_back(id);
-    v = links[id].to;
+    const NextHop& hop = next_hops[first + pick];
+    out.push_back(hop.link);
+    v = hop.to;
   }
 }
 
@@ -304,7 +304,7 @@ void compute_next_hops(FabricData& d) {
         const LinkId id = d.out_ids[i];
         const VertexId w = d.links[id].to;
         if (dist[w] + 1 == dist[v] && (d.kinds[w] != VertexKind::Gpu || w == target))
-          d.next_hops.push_back(id);
+          d.next_hops.push_back({id, w});
       }
     }
   }

@@ -33,8 +33,12 @@ struct FabricData {
   // by one and do not enter a third GPU), in out-link order: next_hops[next_hop_offsets[target *
   // vertex_count + v] .. next_hop_offsets[target * vertex_count + v + 1]). Precomputed so that a
   // route costs one lookup per hop, not a scan of the vertex's links.
+  struct NextHop {
+    LinkId link;
+    VertexId to;  // the link's head, kept beside it so a walk makes one load per hop
+  };
   std::vector<std::uint32_t> next_hop_offsets;
-  std::vector<LinkId> next_hops;
+  std::vector<NextHop> next_hops;
   // pxn_peer[domain * gpu_count + dst]: the GPU of `domain` fewest hops from dst.
   std::vector<GpuIndex> pxn_peer;
   std::array<sim::Picoseconds, kLinkTierCount> overhead{};

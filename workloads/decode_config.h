@@ -91,6 +91,9 @@ struct DecodeConfig {
   std::uint32_t sampled_moe_layers = 0;
   std::uint64_t seed = 1;
   bool record_timeline = false;  // for the CLI's Perfetto trace
+  // Compute each layer's gating on a second thread, ahead of the simulation (results are identical
+  // either way; callers already running one simulation per core turn it off).
+  bool prefetch_gating = true;
 };
 
 // An impossible configuration. key() names the DecodeConfig field at fault ("ep_size",

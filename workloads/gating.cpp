@@ -14,7 +14,7 @@ ExpertLayout::ExpertLayout(std::uint32_t gpu_count, const std::vector<double>& e
   const auto experts = static_cast<std::uint32_t>(expected_load.size());
   if (gpu_count == 0) throw std::invalid_argument("expert layout: EP size must be > 0");
   if (experts == 0) throw std::invalid_argument("expert layout: the model has no routed experts");
-  slots_per_gpu_ = (experts + gpu_count - 1) / gpu_count + redundant_slots_per_gpu;
+  slots_per_gpu_ = slots_per_gpu(experts, gpu_count, redundant_slots_per_gpu);
   replicas_.assign(experts, {});
   on_gpu_.assign(gpu_count, {});
   std::vector<double> gpu_load(gpu_count, 0.0);
@@ -63,6 +63,10 @@ ExpertLayout::ExpertLayout(std::uint32_t gpu_count, const std::vector<double>& e
     gpu_load[target] += expected_load[hottest] / (copies_before + 1);
     --free_slots;
   }
+  slot_of_.assign(std::size_t{gpu_count} * experts, kNoSlot);
+  for (std::uint32_t g = 0; g < gpu_count; ++g)
+    for (std::uint32_t s = 0; s < on_gpu_[g].size(); ++s)
+      slot_of_[std::size_t{g} * experts + on_gpu_[g][s]] = s;
 }
 
 std::vector<double> ExpertLayout::expected_gpu_load(
@@ -230,15 +234,8 @@ LayerTraffic gate_layer(const ExpertLayout& layout, const Gate& gate,
   traffic.distinct_tokens.assign(std::size_t{n} * n, 0);
   traffic.distinct_tokens_to_domain.assign(std::size_t{n} * domain_count, 0);
   traffic.tokens_per_expert_slot.resize(n);
-  // slot_of[expert] per GPU: index of the expert in experts_on(gpu), via a flat lookup table.
-  const std::uint32_t experts = layout.expert_count();
-  std::vector<std::vector<std::uint32_t>> slot_of(n);
-  for (std::uint32_t g = 0; g < n; ++g) {
+  for (std::uint32_t g = 0; g < n; ++g)
     traffic.tokens_per_expert_slot[g].assign(layout.experts_on(g).size(), 0);
-    slot_of[g].assign(experts, UINT32_MAX);
-    for (std::uint32_t s = 0; s < layout.experts_on(g).size(); ++s)
-      slot_of[g][layout.experts_on(g)[s]] = s;
-  }
   std::vector<std::uint32_t> chosen;
   std::vector<std::uint32_t> gpus_hit;
   std::vector<std::uint32_t> domains_hit;
@@ -252,7 +249,7 @@ LayerTraffic gate_layer(const ExpertLayout& layout, const Gate& gate,
       for (std::uint32_t e : chosen) {
         const std::uint32_t dst = layout.serving_gpu(e, token_index);
         ++traffic.pairs[std::size_t{src} * n + dst];
-        ++traffic.tokens_per_expert_slot[dst][slot_of[dst][e]];
+        ++traffic.tokens_per_expert_slot[dst][layout.slot_of(dst, e)];
         if (std::find(gpus_hit.begin(), gpus_hit.end(), dst) == gpus_hit.end())
           gpus_hit.push_back(dst);
         const std::uint32_t dom = domain_of_gpu[dst];

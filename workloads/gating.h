@@ -25,6 +25,12 @@ class ExpertLayout {
   ExpertLayout(std::uint32_t gpu_count, const std::vector<double>& expected_load,
                std::uint32_t redundant_slots_per_gpu);
 
+  // The slot rule: ceil(experts / gpus) + redundant slots on every GPU (also what memory.h counts).
+  static std::uint32_t slots_per_gpu(std::uint32_t experts, std::uint32_t gpus,
+                                     std::uint32_t redundant_slots_per_gpu) {
+    return (experts + gpus - 1) / gpus + redundant_slots_per_gpu;
+  }
+
   std::uint32_t gpu_count() const { return gpu_count_; }
   std::uint32_t expert_count() const { return static_cast<std::uint32_t>(replicas_.size()); }
   std::uint32_t slots_per_gpu() const { return slots_per_gpu_; }
@@ -32,6 +38,11 @@ class ExpertLayout {
     return replicas_[expert];
   }
   const std::vector<std::uint32_t>& experts_on(std::uint32_t gpu) const { return on_gpu_[gpu]; }
+  // The index of `expert` in experts_on(gpu); kNoSlot if the GPU does not hold it.
+  static constexpr std::uint32_t kNoSlot = 0xFFFF'FFFFU;
+  std::uint32_t slot_of(std::uint32_t gpu, std::uint32_t expert) const {
+    return slot_of_[std::size_t{gpu} * replicas_.size() + expert];
+  }
   // The GPU that serves `expert` for a token: replicas share an expert's tokens round-robin by
   // token index (EPLB's goal is to balance, not to be local).
   std::uint32_t serving_gpu(std::uint32_t expert, std::uint64_t token_index) const {
@@ -46,6 +57,7 @@ class ExpertLayout {
   std::uint32_t slots_per_gpu_;
   std::vector<std::vector<std::uint32_t>> replicas_;  // per expert: GPUs holding a copy
   std::vector<std::vector<std::uint32_t>> on_gpu_;    // per GPU: experts held (primary first)
+  std::vector<std::uint32_t> slot_of_;                // [gpu * experts + expert]
 };
 
 // Zipf popularity over `experts` with exponent s, ranks assigned by a random permutation drawn

@@ -49,7 +49,7 @@ GpuMemory gpu_memory(const ModelSpec& model, const GpuSpec& gpu, const DecodeCon
   GpuMemory memory;
   const std::uint32_t experts = model.routed_expert_count;
   const std::uint32_t gpus = std::max(1u, config.ep_size);
-  memory.expert_slots = (experts + gpus - 1) / gpus + config.redundant_slots_per_gpu;
+  memory.expert_slots = ExpertLayout::slots_per_gpu(experts, gpus, config.redundant_slots_per_gpu);
   memory.weight_bytes = weight_bytes(model, config, memory.expert_slots);
   const PerRequest request = per_request(model, config);
   memory.kv_cache_bytes = config.batch_per_gpu * request.kv_cache_bytes;

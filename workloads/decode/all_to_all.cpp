@@ -49,8 +49,8 @@ constexpr std::uint64_t encode(Send phase, std::uint32_t micro_batch, std::uint3
 }  // namespace
 
 AllToAll::AllToAll(sim::Engine& engine, const DecodeConfig& config, const EpDomains& domains,
-                   const TrafficSource& traffic, double dispatch_token_bytes,
-                   double combine_token_bytes, AllToAllListener& listener, StepRecorder& recorder)
+                   TrafficSource& traffic, double dispatch_token_bytes, double combine_token_bytes,
+                   AllToAllListener& listener, StepRecorder& recorder)
     : engine_(engine),
       config_(config),
       domains_(domains),
@@ -132,7 +132,7 @@ AllToAll::Run& AllToAll::make_run(std::uint32_t layer, std::uint32_t micro_batch
   auto& slot = runs_[run_index(layer, micro_batch)];
   slot = std::make_unique<Run>();
   Run& r = *slot;
-  r.traffic = traffic_.layer(step_, layer, micro_batch, tokens_per_gpu);
+  r.traffic = traffic_.take(step_, layer, micro_batch, tokens_per_gpu);
   const std::size_t n = gpus_;
   r.dispatch_expected.assign(n, 0);
   r.dispatch_arrived.assign(n, 0);

@@ -38,7 +38,7 @@ class AllToAllListener {
 class AllToAll final : public sim::EventHandler, public network::MessageSink {
  public:
   AllToAll(sim::Engine& engine, const DecodeConfig& config, const EpDomains& domains,
-           const TrafficSource& traffic, double dispatch_token_bytes, double combine_token_bytes,
+           TrafficSource& traffic, double dispatch_token_bytes, double combine_token_bytes,
            AllToAllListener& listener, StepRecorder& recorder);
   ~AllToAll();
   AllToAll(const AllToAll&) = delete;
@@ -84,7 +84,7 @@ class AllToAll final : public sim::EventHandler, public network::MessageSink {
   sim::Engine& engine_;
   const DecodeConfig& config_;
   const EpDomains& domains_;
-  const TrafficSource& traffic_;
+  TrafficSource& traffic_;
   AllToAllListener& listener_;
   StepRecorder& recorder_;
   network::NetworkModel* network_ = nullptr;

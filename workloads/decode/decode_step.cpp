@@ -51,6 +51,13 @@ DecodeStep::DecodeStep(const ModelSpec& model, const GpuSpec& gpu, const topolog
   // Two micro-batches split the batch, the first taking the odd request.
   requests_[0] = (config.batch_per_gpu + micro_batches_ - 1) / micro_batches_;
   if (micro_batches_ == 2) requests_[1] = config.batch_per_gpu - requests_[0];
+  if (config.prefetch_gating && model.moe_layer_count() > 0) {
+    std::vector<bool> moe_layer(total_layers_);
+    std::vector<std::uint32_t> tokens_per_micro_batch(micro_batches_);
+    for (std::uint32_t layer = 0; layer < total_layers_; ++layer) moe_layer[layer] = is_moe(layer);
+    for (std::uint32_t mb = 0; mb < micro_batches_; ++mb) tokens_per_micro_batch[mb] = tokens(mb);
+    traffic_.prefetch(config.steps, moe_layer, tokens_per_micro_batch);
+  }
 }
 
 DecodeStep::~DecodeStep() = default;
