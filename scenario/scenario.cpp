@@ -466,7 +466,7 @@ ScenarioOverride parse_override(const std::string& text) {
   return {key, text.substr(equals + 1)};
 }
 
-Scenario load_scenario(const std::string& file, std::span<const ScenarioOverride> overrides) {
+Scenario read_scenario(const std::string& file, std::span<const ScenarioOverride> overrides) {
   Layers layers;
   std::vector<std::string> chain{fs::weakly_canonical(file).string()};
   collect_layers(file, layers, chain);
@@ -512,6 +512,11 @@ Scenario load_scenario(const std::string& file, std::span<const ScenarioOverride
     assumption.basis = cost.at("basis").string("basis");
     scenario.cost = assumption;
   }
+  return scenario;
+}
+
+Scenario load_scenario(const std::string& file, std::span<const ScenarioOverride> overrides) {
+  Scenario scenario = read_scenario(file, overrides);
   revalidate(scenario);
   return scenario;
 }

@@ -99,6 +99,10 @@ struct Scenario {
 // fit); throws input::InputError (file:line: key 'k': message) for unknown keys, bad values or
 // units, and impossible layouts.
 Scenario load_scenario(const std::string& file, std::span<const ScenarioOverride> overrides = {});
+// load_scenario without the final validate_decode_config: every file, key, value and unit is
+// still checked, but a layout that is impossible (or does not fit in memory) is returned rather
+// than refused, for callers that classify configurations (`moesim search`). simulate() revalidates.
+Scenario read_scenario(const std::string& file, std::span<const ScenarioOverride> overrides = {});
 
 // Validates the scenario's decode configuration again (after a caller changed it) and turns an
 // InvalidDecodeConfig into an input::InputError at the key's location.
