@@ -401,4 +401,103 @@ std::size_t merge_sweeps(const std::vector<std::string>& inputs, const std::stri
   return rows.size();
 }
 
+std::string sweep_header(const std::vector<SweepAxis>& axes, const SweepEvaluator& evaluator) {
+  return Layout{SweepFormat::Csv, axes, evaluator.columns(), &evaluator}.header();
+}
+
+std::string sweep_row(SweepFormat format, const std::vector<SweepAxis>& axes,
+                      const SweepEvaluator& evaluator, const SweepPoint& point,
+                      const std::vector<std::string>& values, const std::string& error) {
+  return Layout{format, axes, evaluator.columns(), &evaluator}.row(point, values, error);
+}
+
+const std::string& SweepRow::at(std::string_view column) const {
+  static const std::string none;
+  const auto found = fields.find(column);
+  return found == fields.end() ? none : found->second;
+}
+
+namespace {
+
+// The flat JSON object Layout::row writes: string keys; values are numbers, strings (escaped by
+// json_escape) or null. Returns false if the line is not such an object.
+bool parse_json_row(std::string_view text,
+                    std::map<std::string, std::string, std::less<>>& fields) {
+  std::size_t i = 0;
+  auto string = [&](std::string& out) {
+    if (i >= text.size() || text[i] != '"') return false;
+    for (++i; i < text.size() && text[i] != '"'; ++i) {
+      if (text[i] != '\\') {
+        out += text[i];
+        continue;
+      }
+      if (++i >= text.size()) return false;
+      switch (text[i]) {
+        case 'n':
+          out += '\n';
+          break;
+        case 't':
+          out += '\t';
+          break;
+        case 'u':
+          if (i + 4 >= text.size()) return false;
+          out += static_cast<char>(std::stoi(std::string(text.substr(i + 1, 4)), nullptr, 16));
+          i += 4;
+          break;
+        default:
+          out += text[i];
+      }
+    }
+    return i++ < text.size();
+  };
+  if (text.empty() || text[i++] != '{') return false;
+  while (i < text.size()) {
+    std::string key, value;
+    if (!string(key) || i >= text.size() || text[i++] != ':') return false;
+    if (i < text.size() && text[i] == '"') {
+      if (!string(value)) return false;
+    } else {
+      const std::size_t end = text.find_first_of(",}", i);
+      if (end == std::string_view::npos) return false;
+      value = std::string(text.substr(i, end - i));
+      if (value == "null") value.clear();
+      i = end;
+    }
+    fields[key] = std::move(value);
+    if (i < text.size() && text[i] == '}') return i + 1 == text.size();
+    if (i >= text.size() || text[i++] != ',') return false;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::vector<SweepRow> read_sweep_rows(const std::string& path, SweepFormat format) {
+  bool torn = false;
+  if (!fs::exists(path)) throw InputError(fmt::format("{}: cannot open file", path));
+  const std::vector<std::string> lines = complete_lines(path, torn);
+  if (torn) throw InputError(fmt::format("{}: the last line is incomplete", path));
+  std::vector<SweepRow> rows;
+  std::vector<std::string> header;
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    auto bad = [&] { return InputError(fmt::format("{}:{}: not a sweep row", path, i + 1)); };
+    if (format == SweepFormat::Csv && i == 0) {
+      header = split_csv_line(lines[i]);
+      continue;
+    }
+    const auto point = row_point(lines[i], format);
+    if (!point) throw bad();
+    SweepRow& row = rows.emplace_back();
+    row.point = *point;
+    if (format == SweepFormat::Csv) {
+      const std::vector<std::string> values = split_csv_line(lines[i]);
+      if (values.size() != header.size()) throw bad();
+      for (std::size_t c = 0; c < header.size(); ++c) row.fields[header[c]] = values[c];
+    } else if (!parse_json_row(lines[i], row.fields)) {
+      throw bad();
+    }
+  }
+  return rows;
+}
+
 }  // namespace moesim::cli

@@ -12,8 +12,10 @@
 // what one unsharded run writes, byte for byte (rows are deterministic and sorted by point index).
 #include <cstddef>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "cli/report.h"
@@ -91,6 +93,24 @@ struct SweepSummary {
 
 SweepSummary run_sweep(const std::vector<SweepAxis>& axes, SweepEvaluator& evaluator,
                        const SweepOptions& options);
+
+// The output's format as run_sweep writes it, for commands that read a finished sweep back and
+// rewrite it (`search` fills its `pareto` column after the last point): the CSV header line, and
+// one row (CSV or JSON line, without the newline).
+std::string sweep_header(const std::vector<SweepAxis>& axes, const SweepEvaluator& evaluator);
+std::string sweep_row(SweepFormat format, const std::vector<SweepAxis>& axes,
+                      const SweepEvaluator& evaluator, const SweepPoint& point,
+                      const std::vector<std::string>& values, const std::string& error);
+
+// A row read back from a sweep output: every field by column name ("point", "vary.KEY", the
+// evaluator's columns, "error"), as written (a JSON null or an empty CSV field is "").
+struct SweepRow {
+  std::size_t point = 0;
+  std::map<std::string, std::string, std::less<>> fields;
+  const std::string& at(std::string_view column) const;  // "" if absent
+};
+// The rows of a complete sweep output (OUT, or a merged file), in file order. Throws InputError.
+std::vector<SweepRow> read_sweep_rows(const std::string& path, SweepFormat format);
 
 // Combines sweep outputs (shards, or partial files) into one sorted file, written atomically. All
 // inputs must have the same columns; a point present twice must have identical rows. Returns the
