@@ -9,6 +9,7 @@
 #include "cli/cli.h"
 #include "cli/paths.h"
 #include "cli/report.h"
+#include "cli/search.h"
 #include "cli/text.h"
 #include "input/mapping.h"
 #include "scenario/scenario.h"
@@ -35,6 +36,27 @@ std::string ratio(double a, double b) {
   return a > 0 ? fmt::format("{:.2f}x", b / a) : "-";
 }
 
+// `compare --at-best`: each side searched (its own EP size unless --vary says otherwise) and
+// shown at its best configuration under each target.
+int run_at_best(const ParsedArgs& args, CommandContext& context,
+                const std::vector<std::string>& files) {
+  SearchOptions options = search_options(args, {});
+  if (options.targets.empty())
+    throw UsageError("--at-best needs a target: --min-user-tps X or --max-tpot-ms Y");
+  if (!options.sweep.output.empty() || options.sweep.shard.count > 1)
+    throw UsageError("compare --at-best keeps no output; use 'moesim search --out' for that");
+  options.own_ep_size_only = true;
+  std::vector<SearchResult> results;
+  for (const std::string& file : files) {
+    options.scenario_files = {file};
+    results.push_back(run_search(options));
+  }
+  render_at_best(context.out, results[0], results[1], files[0], files[1]);
+  return static_cast<int>(results[0].any_target_unmet() || results[1].any_target_unmet()
+                              ? ExitCode::TargetsNotMet
+                              : ExitCode::Ok);
+}
+
 int run_compare(const ParsedArgs& args, CommandContext& context) {
   std::vector<std::string> files = args.positional;
   if (files.size() == 1) {
@@ -46,6 +68,9 @@ int run_compare(const ParsedArgs& args, CommandContext& context) {
     files = {input::resolve_relative(files.front(), listed[0]),
              input::resolve_relative(files.front(), listed[1])};
   }
+  if (args.flag("at-best")) return run_at_best(args, context, files);
+  for (const OptionSpec& option : search_option_specs())
+    if (args.flag(option.name)) throw UsageError(fmt::format("--{} needs --at-best", option.name));
   std::vector<Side> sides;
   for (const std::string& file : files) sides.push_back({load_scenario(file), {}});
   spdlog::info("simulating {} and {} in parallel", sides[0].scenario.name, sides[1].scenario.name);
@@ -120,6 +145,15 @@ int run_compare(const ParsedArgs& args, CommandContext& context) {
   return 0;
 }
 
+std::vector<OptionSpec> compare_options() {
+  std::vector<OptionSpec> options{
+      {"at-best", "", "each side at its best configuration under the targets (a search)"}};
+  for (const OptionSpec& option : search_option_specs())
+    if (option.name != "out" && option.name != "format" && option.name != "shard")
+      options.push_back(option);
+  return options;
+}
+
 }  // namespace
 
 extern const CommandSpec compare_command{
@@ -127,11 +161,18 @@ extern const CommandSpec compare_command{
     .summary =
         "two layouts side by side: GPUs, nodes, headroom, TPS, tokens/s per GPU, $ per M tokens, "
         "power",
-    .usage = "A.yaml B.yaml | PAIR.yaml",
+    .usage = "A.yaml B.yaml | PAIR.yaml [--at-best --min-user-tps X | --max-tpot-ms Y ...]",
     .description =
         "Simulates two scenarios, or the two listed under `compare:` in one file (e.g.\n"
-        "configs/scenarios/ep72-vs-ep144.yaml), and prints them side by side with the ratio B / A.",
-    .options = {},
+        "configs/scenarios/ep72-vs-ep144.yaml), and prints them side by side with the ratio B / "
+        "A.\n"
+        "--at-best: searches each side (its own EP size; batch per GPU, dispatch mode, "
+        "two-micro-batch overlap and\n"
+        "MTP drafts as 'moesim search') and compares each at its best configuration under each "
+        "target, with why it\n"
+        "stops there (the target, or the largest batch that fits). Exit code 4 if a side meets "
+        "no target.",
+    .options = compare_options(),
     .min_positional = 1,
     .max_positional = 2,
     .run = run_compare,

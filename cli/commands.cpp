@@ -8,6 +8,7 @@
   MOESIM_COMMAND(run_command)      \
   MOESIM_COMMAND(plan_command)     \
   MOESIM_COMMAND(compare_command)  \
+  MOESIM_COMMAND(search_command)   \
   MOESIM_COMMAND(sweep_command)    \
   MOESIM_COMMAND(merge_command)    \
   MOESIM_COMMAND(topo_command)     \

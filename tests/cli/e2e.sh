@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end tests of the moesim binary: exit codes, key numbers of the default (claim) and plan output, the
 # catalogue of bad scenario files (file:line: key in one line on stderr, exit code 2, nothing written), run/trace,
-# topo, selfcheck, and a sweep that is sharded, merged and compared byte for byte with an unsharded run.
+# topo, selfcheck, a sweep that is sharded, merged and compared byte for byte with an unsharded run, and
+# searches (targets, exit codes, bad targets and spaces, shards + merge) and compare --at-best.
 # usage: e2e.sh MOESIM_BINARY SOURCE_DIR
 set -uo pipefail
 moesim=$1
@@ -134,6 +135,45 @@ expect 0 "merge: 6 rows from 3 file(s)" -- merge "$work/merged.csv" "$work/part0
 cmp -s "$work/whole.csv" "$work/merged.csv" || fail "shards merged differ from the unsharded sweep"
 expect 0 "0 evaluated, 6 resumed" -- "${sweep[@]}" --out "$work/whole.csv"
 [ "$(wc -l <"$work/whole.csv")" -eq 7 ] || fail "sweep output should have a header and 6 rows"
+
+# search: a small space (DeepSeek-V3 at EP8 in an NVL72 rack, analytic network), its targets and exit codes.
+nvl72=(search configs/scenarios/ep72-gb200-nvl72.yaml --network analytic --quiet)
+search=("${nvl72[@]}" --vary ep_size=8 --vary batch_per_gpu=1,16,64 --exact-network analytic --exact-sampled-layers 4)
+expect 0 "space: 24 configurations" "20 simulated, 0 do not fit in memory, 4 invalid" \
+  "two_micro_batch_overlap: two-micro-batch overlap needs batch_per_gpu >= 2" "Pareto front" \
+  "the front is re-simulated with analytic, 4 of 58 MoE layers sampled" ">= 50 tokens/s per user" \
+  "column \`pareto\` marks the front" -- "${search[@]}" --min-user-tps 50 --out "$work/search.csv" --jobs 2
+[ -s "$work/search.exact.csv" ] || fail "search wrote no re-simulation of the front"
+expect 4 "none meets it" -- "${search[@]}" --max-tpot-ms 1
+expect 0 "left out: EP 1, 2, 4: the weights alone do not fit" "(--dry-run: nothing simulated)" -- \
+  search configs/scenarios/ep144-h200-18x.yaml --dry-run
+# Shards, merged, then the unsharded run on the merged file: byte for byte the one-run output.
+for shard in 0 1; do
+  expect 0 "shard $shard/2" -- "${search[@]}" --min-user-tps 50 --out "$work/spart$shard.csv" --shard $shard/2
+done
+expect 0 "merge: 24 rows" -- merge "$work/smerged.csv" "$work/spart0.csv" "$work/spart1.csv"
+expect 0 "Pareto front" -- "${search[@]}" --min-user-tps 50 --out "$work/smerged.csv"
+cmp -s "$work/search.csv" "$work/smerged.csv" || fail "search shards merged differ from one search"
+# Bad targets and spaces: usage errors exit 1, bad values exit 2.
+expect 1 "--min-user-tps expects a number > 0, got 'fast'" -- "${search[@]}" --min-user-tps fast
+expect 1 "--max-tpot-ms expects a number > 0, got '0'" -- "${search[@]}" --max-tpot-ms 0
+expect 1 "unknown scenario key 'decode.bogus'" -- "${search[@]}" --vary bogus=1,2
+expect 1 "--vary decode.batch_per_gpu given more than once" -- "${search[@]}" --vary decode.batch_per_gpu=2
+expect 1 "the networks are chosen with --network" -- "${search[@]}" --vary network=flow,analytic
+expect 1 "--shard needs --out" -- "${search[@]}" --shard 0/2
+expect 1 "--sampled-layers must be 0 (every MoE layer) or >= 2" -- "${search[@]}" --sampled-layers 1
+expect 2 "command line: key 'decode.ep_size': expected an integer" -- "${nvl72[@]}" --vary ep_size=eight
+expect 2 "none of the 24 configurations of the search can be simulated" -- \
+  "${nvl72[@]}" --vary ep_size=0 --vary batch_per_gpu=1,16,64
+expect 2 "key 'fabric': cannot open" -- "${search[@]}" --vary fabric=no-such-fabric.yaml
+# compare --at-best: each side at its best under the target, with why.
+atbest=(compare configs/scenarios/ep72-gb200-nvl72.yaml configs/scenarios/ep72-h200-9x.yaml --at-best
+        --vary ep_size=8 --vary batch_per_gpu=16,64,96 --vary two_micro_batch_overlap=false --network analytic
+        --exact-network none --quiet)
+expect 0 "at >= 20 tokens/s per user:" "best configuration" "largest batch that fits" "why:" \
+  "$ per million output tokens" -- "${atbest[@]}" --min-user-tps 20
+expect 1 "--at-best needs a target" -- "${atbest[@]}"
+expect 1 "--min-user-tps needs --at-best" -- compare configs/scenarios/ep72-vs-ep144.yaml --min-user-tps 20
 
 if [ "$failures" -ne 0 ]; then
   echo "$failures end-to-end check(s) failed" >&2
