@@ -155,7 +155,8 @@ std::string program_help() {
   text +=
       "\n'moesim COMMAND --help' describes a command. Exit codes: 0 ok, 1 usage error, 2 bad input "
       "or\nconfiguration (the message names file:line: key), 3 internal error, 4 targets not met "
-      "(validate).\nResults go to stdout, logs to stderr (MOESIM_LOG=debug|info|warn|error sets "
+      "(validate, search).\nResults go to stdout, logs to stderr (MOESIM_LOG=debug|info|warn|error "
+      "sets "
       "the level).\n";
   return text;
 }

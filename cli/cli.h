@@ -9,7 +9,7 @@
 //   2. add one line `MOESIM_COMMAND(validate_command)` to the list in commands.cpp.
 //
 // Exit codes (ExitCode): 0 success, 1 usage error, 2 bad input or configuration, 3 internal error,
-// 4 targets not met (validate).
+// 4 targets not met (validate; search and compare --at-best when no configuration meets one).
 // Results go to stdout (CommandContext::out); logs go to stderr through spdlog.
 #include <cstddef>
 #include <iosfwd>
@@ -25,7 +25,7 @@
 
 namespace moesim::cli {
 
-// 4: the run worked but its result fails the targets it was asked to meet (`validate`).
+// 4: the run worked but its result fails the targets it was asked to meet (`validate`, `search`).
 enum class ExitCode : int { Ok = 0, Usage = 1, BadInput = 2, Internal = 3, TargetsNotMet = 4 };
 
 // Wrong command line (unknown option, missing argument): exit code 1 with the usage line.

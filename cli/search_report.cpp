@@ -58,11 +58,11 @@ std::string abbreviated(const std::vector<std::string>& values) {
 }
 
 // How the figures a table shows were obtained.
-std::string network_note(const SearchResult& result, const SearchGroup& group) {
-  if (group.resimulated && result.exact)
-    return fmt::format("search network {}; the front re-simulated with {}", result.search.label(),
-                       result.exact->label());
-  return fmt::format("network {}", result.search.label());
+std::string network_note(const SearchGroup& group) {
+  if (group.resimulated)
+    return fmt::format("search network {}; the front re-simulated with {}", group.search_network,
+                       group.exact_network);
+  return fmt::format("network {}", group.search_network);
 }
 
 void render_counts(std::ostream& out, const SearchResult& result) {
@@ -143,7 +143,7 @@ void render_front(std::ostream& out, const SearchResult& result, const SearchGro
       "\nPareto front{}: output tokens/s per GPU against tokens/s per user, {} configurations "
       "({})\n",
       result.groups.size() > 1 ? fmt::format(", {}", group.label) : "", group.front.size(),
-      network_note(result, group));
+      network_note(group));
   out << table.render("  ");
 }
 
@@ -296,9 +296,9 @@ void render_at_best(std::ostream& out, const SearchResult& a, const SearchResult
                              : fmt::format("{} = {}", axis.key, axis.values.front()));
         return joined(keys);
       }(),
-      a.search.label(),
-      a.exact && a.groups.front().resimulated
-          ? fmt::format("; each side's front re-simulated with {}", a.exact->label())
+      a.groups.front().search_network,
+      a.groups.front().resimulated
+          ? fmt::format("; each side's front re-simulated with {}", a.groups.front().exact_network)
           : "",
       std::count_if(a.points.begin(), a.points.end(),
                     [](const SearchPoint& p) { return p.status == Status::Simulated; }),
@@ -427,7 +427,7 @@ void plot_search(const SearchResult& result, const std::string& svg_path) {
     if (names.insert(group.scenario_name).second) scenarios.push_back(group.scenario_name);
   script += fmt::format("set title {} noenhanced\n",
                         gnuplot_string(fmt::format("moesim search: {} ({})", joined(scenarios),
-                                                   result.search.label())));
+                                                   result.groups.front().search_network)));
   script += "set xlabel 'tokens/s per user' noenhanced\n";
   script += "set ylabel 'output tokens/s per GPU' noenhanced\n";
   script += "set key top right noenhanced\nset grid\nset yrange [0:*]\nset xrange [0:*]\n";
@@ -487,28 +487,34 @@ void plot_search(const SearchResult& result, const std::string& svg_path) {
   std::vector<std::string> exact;
   for (const SearchPoint& point : result.points)
     if (point.exact) exact.push_back(xy(*point.exact));
-  if (!exact.empty() && result.exact) {
+  if (!exact.empty()) {
     script += datablock("exact", exact);
-    plot +=
-        fmt::format(", $exact using 1:2 with points pt 6 ps 1.3 lc rgb 'black' title {}",
-                    gnuplot_string(fmt::format("front re-simulated ({})", result.exact->label())));
+    plot += fmt::format(", $exact using 1:2 with points pt 6 ps 1.3 lc rgb 'black' title {}",
+                        gnuplot_string(fmt::format("front re-simulated ({})",
+                                                   result.groups.front().exact_network)));
   }
-  std::vector<std::string> best;
+  // The picks, labelled alternately above and below their point so that neighbours stay legible.
+  std::vector<std::string> best[2];
   std::set<double> lines;
+  std::set<std::size_t> picked;
+  std::map<std::size_t, std::size_t> per_group;
   for (const SearchResult::Best& pick : result.best) {
     lines.insert(pick.target.min_user_tokens_per_second());
-    if (!pick.point) continue;
+    if (!pick.point || !picked.insert(*pick.point).second) continue;
     const SearchPoint& point = result.points[*pick.point];
-    best.push_back(fmt::format("{},{}", xy(point.figures()), short_label(point)));
+    best[per_group[point.group]++ % 2].push_back(
+        fmt::format("{},{}", xy(point.figures()), short_label(point)));
   }
   for (const double x : lines)
     script += fmt::format(
         "set arrow from {0}, graph 0 to {0}, graph 1 nohead dt 2 lw 1.5 lc rgb '#cc0000'\n", x);
-  if (!best.empty()) {
-    script += datablock("best", best);
-    plot +=
-        ", $best using 1:2:3 with labels point pt 4 ps 1.6 lc rgb '#cc0000' offset 1,1 left "
-        "textcolor rgb '#cc0000' title 'best under a target (red dashes)'";
+  for (int side = 0; side < 2; ++side) {
+    if (best[side].empty()) continue;
+    script += datablock(fmt::format("best{}", side), best[side]);
+    plot += fmt::format(
+        ", $best{} using 1:2:3 with labels point pt 4 ps 1.6 lc rgb '#cc0000' offset 1,{} left "
+        "textcolor rgb '#cc0000' {}",
+        side, side ? -1.2 : 1.0, side ? "notitle" : "title 'best under a target (red dashes)'");
   }
   script += plot + "\nunset output\n";
 
