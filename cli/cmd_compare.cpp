@@ -43,8 +43,6 @@ int run_at_best(const ParsedArgs& args, CommandContext& context,
   SearchOptions options = search_options(args, {});
   if (options.targets.empty())
     throw UsageError("--at-best needs a target: --min-user-tps X or --max-tpot-ms Y");
-  if (!options.sweep.output.empty() || options.sweep.shard.count > 1)
-    throw UsageError("compare --at-best keeps no output; use 'moesim search --out' for that");
   options.own_ep_size_only = true;
   std::vector<SearchResult> results;
   for (const std::string& file : files) {

@@ -430,7 +430,9 @@ void plot_search(const SearchResult& result, const std::string& svg_path) {
                                                    result.groups.front().search_network)));
   script += "set xlabel 'tokens/s per user' noenhanced\n";
   script += "set ylabel 'output tokens/s per GPU' noenhanced\n";
-  script += "set key top right noenhanced\nset grid\nset yrange [0:*]\nset xrange [0:*]\n";
+  script +=
+      "set key top right noenhanced\nset grid\nset yrange [0:*]\nset xrange [0:*]\n"
+      "set offsets 0, graph 0.05, graph 0.08, 0\n";
 
   std::vector<std::string> all;
   for (const SearchPoint& point : result.points)
