@@ -266,7 +266,8 @@ class SearchEvaluator final : public SweepEvaluator {
     const bool simulated = classification.status == kSimulated;
     RunResult result;
     if (simulated) {
-      result = simulate(scenario);
+      // One configuration per core (--jobs), or one at a time with gating on a second thread.
+      result = simulate(scenario, {.prefetch_gating = options_.sweep.jobs <= 1});
     } else {
       result.metrics.memory = workloads::gpu_memory(scenario.model, scenario.gpu, decode);
     }
