@@ -1,9 +1,23 @@
 #include "network/rate_solver.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <functional>
 
 namespace moesim::network {
+
+namespace {
+
+constexpr auto kLongest = static_cast<double>(sim::kLongestDuration.count());
+
+[[noreturn]] void throw_transfer_out_of_range(double bytes, double rate_bytes_per_second) {
+  char what[96];
+  std::snprintf(what, sizeof what, "a transfer of %g bytes at %g B/s", bytes,
+                rate_bytes_per_second);
+  sim::throw_time_out_of_range(what, bytes / rate_bytes_per_second);
+}
+
+}  // namespace
 
 std::int64_t transfer_picoseconds(double bytes, double rate_bytes_per_second) {
   if (bytes <= 0) return 0;
@@ -13,6 +27,9 @@ std::int64_t transfer_picoseconds(double bytes, double rate_bytes_per_second) {
   // ceil by hand: std::ceil is a libm call on baseline x86-64 and this runs once per re-solved
   // flow.
   const double slackened = picoseconds * (1.0 - kRoundingSlack);
+  // Also true for NaN and infinity (a zero rate): never convert those.
+  if (!(slackened <= kLongest)) [[unlikely]]
+    throw_transfer_out_of_range(bytes, rate_bytes_per_second);
   const auto whole = static_cast<std::int64_t>(slackened);
   return static_cast<double>(whole) < slackened ? whole + 1 : whole;
 }

@@ -109,7 +109,7 @@ class RateSolver {
 // we check.
 inline constexpr double kRoundingSlack = 1e-10;
 // ceil(bytes / rate in picoseconds x (1 - kRoundingSlack)): the rounding rule of both network
-// models.
+// models. Throws sim::TimeOutOfRange beyond sim::kLongestDuration (or for a zero rate).
 std::int64_t transfer_picoseconds(double bytes, double rate_bytes_per_second);
 
 }  // namespace moesim::network

@@ -27,7 +27,9 @@ std::uint32_t Engine::new_slot() {
   return static_cast<std::uint32_t>(slots_.size() - 1);
 }
 
-void Engine::throw_time_in_past(const char* where) {
+void Engine::throw_bad_time(const char* where, Picoseconds when) {
+  if (when > kLatestTime)
+    throw_time_out_of_range(std::string(where) + ": an event time", when.seconds());
   throw std::invalid_argument(std::string(where) + ": time is earlier than now()");
 }
 
@@ -50,9 +52,14 @@ void Engine::compact_if_mostly_tombstones() {
   tombstones_ = 0;
 }
 
+void Engine::throw_delay_too_long(Picoseconds delay) const {
+  throw_time_out_of_range("Engine::schedule_after: an event time",
+                          now_.seconds() + delay.seconds());
+}
+
 EventId Engine::reschedule(const EventId& id, Picoseconds when) {
   if (!id.valid()) throw std::invalid_argument("Engine::reschedule: invalid EventId");
-  if (when < now_) throw_time_in_past("Engine::reschedule");
+  if (when < now_ || when > kLatestTime) throw_bad_time("Engine::reschedule", when);
   cancel(id);
   return schedule_at(when, id.handler, id.payload);
 }

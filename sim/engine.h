@@ -43,7 +43,10 @@ class Engine {
   // A Poster must not outlive its Engine. Ordering guarantees: docs/event-queue.md.
   class Poster {
    public:
+    // Throws TimeOutOfRange (in the posting thread) for a time after kLatestTime.
     void post_at(Picoseconds when, HandlerId handler, std::uint64_t payload = 0) {
+      if (when > kLatestTime) [[unlikely]]
+        throw_bad_time("Engine::Poster::post_at", when);
       producer_.post(QueuedEvent{when.count(), 0, payload, handler, 0});
     }
 
@@ -60,10 +63,11 @@ class Engine {
   HandlerId add_handler(EventHandler& handler);
 
   // Events at equal times run in scheduling order (by sequence number), so runs are reproducible.
-  // `when` must not be earlier than now() (std::invalid_argument otherwise). O(log n), no
-  // allocation in steady state.
+  // `when` must not be earlier than now() (std::invalid_argument otherwise) nor later than
+  // kLatestTime (TimeOutOfRange). O(log n), no allocation in steady state.
   EventId schedule_at(Picoseconds when, HandlerId handler, std::uint64_t payload = 0) {
-    if (when < now_) throw_time_in_past("Engine::schedule_at");
+    if (when < now_ || when > kLatestTime) [[unlikely]]
+      throw_bad_time("Engine::schedule_at", when);
     const std::uint32_t slot = take_slot();
     const std::uint64_t sequence =
         queue_.push(QueuedEvent{when.count(), 0, payload, handler, slot});
@@ -72,6 +76,9 @@ class Engine {
     return EventId{sequence, payload, handler, slot};
   }
   EventId schedule_after(Picoseconds delay, HandlerId handler, std::uint64_t payload = 0) {
+    // now() <= kLatestTime, so the difference cannot overflow.
+    if (delay > kLatestTime - now_) [[unlikely]]
+      throw_delay_too_long(delay);
     return schedule_at(now_ + delay, handler, payload);
   }
   // Returns true if the event was pending (it will now not run); false for an invalid id or an
@@ -124,7 +131,9 @@ class Engine {
     return slot;
   }
   std::uint32_t new_slot();
-  [[noreturn]] static void throw_time_in_past(const char* where);
+  // std::invalid_argument for a time before now(), TimeOutOfRange for one after kLatestTime.
+  [[noreturn]] static void throw_bad_time(const char* where, Picoseconds when);
+  [[noreturn]] void throw_delay_too_long(Picoseconds delay) const;
   void release_slot(std::uint32_t slot) noexcept {
     slots_[slot] = kFree | free_slot_;
     free_slot_ = slot;

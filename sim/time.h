@@ -3,6 +3,8 @@
 #include <compare>
 #include <cstdint>
 #include <limits>
+#include <stdexcept>
+#include <string>
 
 namespace moesim::sim {
 
@@ -56,8 +58,25 @@ constexpr Picoseconds milliseconds(std::int64_t ms) noexcept {
   return Picoseconds{ms * 1'000'000'000};
 }
 
+// The range of simulated time. Every event is scheduled at or before kLatestTime (2^62 ps, about
+// 53 days), and every duration converted from real seconds (from_seconds,
+// network::transfer_picoseconds) is at most kLongestDuration (2^61 ps, about 27 days); so a time
+// plus a duration plus a route's latency never overflows int64, and a value out of range is
+// reported as TimeOutOfRange instead of wrapping around.
+inline constexpr Picoseconds kLatestTime{std::int64_t{1} << 62};
+inline constexpr Picoseconds kLongestDuration{std::int64_t{1} << 61};
+
+// A time that moesim cannot represent: NaN, infinite, negative where a duration is expected, or
+// later than kLatestTime. what() says which value and where it came from.
+class TimeOutOfRange : public std::overflow_error {
+ public:
+  using std::overflow_error::overflow_error;
+};
+[[noreturn]] void throw_time_out_of_range(const std::string& what, double seconds);
+
 // The one place where real-valued seconds become simulated time: round half away from zero to
 // the nearest picosecond. Every model converts through here so the rounding rule is uniform.
-Picoseconds from_seconds(double seconds) noexcept;
+// Throws TimeOutOfRange unless |seconds| <= kLongestDuration (NaN included).
+Picoseconds from_seconds(double seconds);
 
 }  // namespace moesim::sim

@@ -119,7 +119,14 @@ double parse_quantity(std::string_view text, Quantity kind) {
 }
 
 Picoseconds parse_duration(std::string_view text) {
-  return from_seconds(parse_quantity(text, Quantity::Seconds));
+  const double seconds = parse_quantity(text, Quantity::Seconds);
+  try {
+    return from_seconds(seconds);
+  } catch (const TimeOutOfRange&) {
+    throw std::invalid_argument("duration '" + std::string(text) + "' is too large: at most " +
+                                std::to_string(static_cast<long long>(kLongestDuration.seconds())) +
+                                " s (int64 picoseconds)");
+  }
 }
 
 }  // namespace moesim::sim

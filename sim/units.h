@@ -16,7 +16,8 @@ enum class Quantity { Bytes, BytesPerSecond, Seconds, FlopsPerSecond, Watts };
 // std::invalid_argument whose what() says what was wrong ("unknown unit 'GBs' in '900 GBs'; ...").
 double parse_quantity(std::string_view text, Quantity kind);
 
-// Time quantities convert to Picoseconds through from_seconds (round to nearest).
+// Time quantities convert to Picoseconds through from_seconds (round to nearest); a duration
+// beyond kLatestTime is std::invalid_argument ("... is too large").
 Picoseconds parse_duration(std::string_view text);
 
 // The accepted unit spellings for a kind, for error messages and docs.

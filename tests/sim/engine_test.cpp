@@ -43,6 +43,24 @@ TEST(Engine, SchedulingInThePastThrows) {
   EXPECT_EQ(engine.pending(), 1u);
 }
 
+TEST(Engine, TimesBeyondTheLatestAreOutOfRangeNotWrapped) {
+  Engine engine;
+  Recorder recorder;
+  const HandlerId id = engine.add_handler(recorder);
+  EXPECT_NO_THROW(engine.schedule_at(kLatestTime, id, 1));
+  EXPECT_THROW(engine.schedule_at(kLatestTime + Picoseconds{1}, id), TimeOutOfRange);
+  EXPECT_THROW(engine.schedule_after(Picoseconds::max(), id), TimeOutOfRange);
+  engine.run();
+  EXPECT_EQ(engine.now(), kLatestTime);
+  // now() + delay would overflow int64: refused, not wrapped into the past.
+  EXPECT_THROW(engine.schedule_after(kLatestTime, id), TimeOutOfRange);
+  EXPECT_NO_THROW(engine.schedule_after(Picoseconds::zero(), id));
+  Engine fresh;
+  const HandlerId fresh_id = fresh.add_handler(recorder);
+  const EventId event = fresh.schedule_at(Picoseconds{5}, fresh_id);
+  EXPECT_THROW(fresh.reschedule(event, Picoseconds::max()), TimeOutOfRange);
+}
+
 TEST(Engine, CancelSemantics) {
   Engine engine;
   Recorder recorder;

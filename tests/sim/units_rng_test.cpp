@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <stdexcept>
 #include <vector>
 
@@ -47,6 +48,34 @@ TEST(Time, FromSecondsRoundsToNearestPicosecond) {
   EXPECT_EQ(from_seconds(1e-6), Picoseconds{1'000'000});
   EXPECT_EQ(from_seconds(2.4e-12), Picoseconds{2});
   EXPECT_EQ(from_seconds(2.6e-12), Picoseconds{3});
+}
+
+// Out of range is an error, never a wrapped-around time.
+TEST(Time, FromSecondsRefusesWhatInt64PicosecondsCannotHold) {
+  EXPECT_EQ(from_seconds(kLongestDuration.seconds()), kLongestDuration);
+  EXPECT_THROW(from_seconds(1e10), TimeOutOfRange);
+  EXPECT_THROW(from_seconds(-1e10), TimeOutOfRange);
+  EXPECT_THROW(from_seconds(std::numeric_limits<double>::quiet_NaN()), TimeOutOfRange);
+  EXPECT_THROW(from_seconds(std::numeric_limits<double>::infinity()), TimeOutOfRange);
+  try {
+    from_seconds(1e300);
+  } catch (const TimeOutOfRange& error) {
+    EXPECT_NE(std::string(error.what()).find("1e+300 s is out of range"), std::string::npos)
+        << error.what();
+  }
+}
+
+TEST(Units, DurationsTooLargeForSimulatedTimeAreRejected) {
+  EXPECT_EQ(parse_duration("2 us"), Picoseconds{2'000'000});
+  EXPECT_THROW(parse_duration("1e10 s"), std::invalid_argument);
+  EXPECT_THROW(parse_duration("nan us"), std::invalid_argument);
+  EXPECT_THROW(parse_duration("inf s"), std::invalid_argument);
+  try {
+    parse_duration("1e10 s");
+  } catch (const std::invalid_argument& error) {
+    EXPECT_NE(std::string(error.what()).find("'1e10 s' is too large"), std::string::npos)
+        << error.what();
+  }
 }
 
 TEST(RandomStream, SameSeedAndNameGiveTheSameStream) {
