@@ -1,5 +1,6 @@
 #include "topology/cluster.h"
 
+#include <cmath>
 #include <stdexcept>
 #include <vector>
 
@@ -26,8 +27,17 @@ void check(const ClusterDescription& c) {
     fail("scale_out.rails",
          "must divide the GPUs per domain (" + std::to_string(c.gpus_per_server) + ")");
   if (s.spines == 0) fail("scale_out.spines", "must be >= 1");
-  if (!(s.oversubscription >= 1))
+  if (!(s.oversubscription >= 1) || !std::isfinite(s.oversubscription))
     fail("scale_out.oversubscription", "must be a ratio >= 1 (downlink : uplink bandwidth)");
+}
+
+void check_size(const ClusterDescription& c) {
+  const std::string problem = fabric_size_problem(cluster_size(c));
+  if (problem.empty()) return;
+  const bool switch_links_dominate =
+      c.scale_out && std::uint64_t{c.scale_out->rails} * c.scale_out->spines >
+                         std::uint64_t{c.servers} * c.gpus_per_server;
+  fail(switch_links_dominate ? "scale_out.spines" : "servers", problem);
 }
 
 std::string numbered(std::string_view prefix, std::uint32_t number) {
@@ -38,8 +48,24 @@ std::string numbered(std::string_view prefix, std::uint32_t number) {
 
 }  // namespace
 
+FabricSize cluster_size(const ClusterDescription& c) {
+  FabricSize size;
+  size.gpus = std::uint64_t{c.servers} * c.gpus_per_server;
+  size.vertices = size.gpus;
+  if (c.scale_up) {
+    size.vertices += c.servers;
+    size.links += 2 * size.gpus;
+  }
+  if (c.scale_out) {
+    size.vertices += size.gpus + c.scale_out->rails + c.scale_out->spines;
+    size.links += 4 * size.gpus + 2 * std::uint64_t{c.scale_out->rails} * c.scale_out->spines;
+  }
+  return size;
+}
+
 Fabric build_cluster(const ClusterDescription& c) {
   check(c);
+  check_size(c);
   FabricBuilder builder(c.name);
   const std::uint32_t gpus = c.servers * c.gpus_per_server;
   for (std::uint32_t gpu = 0; gpu < gpus; ++gpu)

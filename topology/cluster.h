@@ -39,8 +39,12 @@ struct ClusterDescription {
   bool pxn = false;
 };
 
+// What build_cluster would build (counted in 64 bits, before building anything).
+FabricSize cluster_size(const ClusterDescription& cluster);
+
 // Throws std::invalid_argument naming the field at fault (counts of 0, rails that do not divide the
-// GPUs per server, several domains without scale-out, non-positive bandwidths).
+// GPUs per server, several domains without scale-out, non-positive bandwidths, a cluster larger
+// than fabric_size_problem allows: "servers: ...").
 Fabric build_cluster(const ClusterDescription& cluster);
 
 }  // namespace moesim::topology

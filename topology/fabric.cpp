@@ -4,6 +4,9 @@
 #include <boost/graph/breadth_first_search.hpp>
 #include <boost/graph/filtered_graph.hpp>
 #include <boost/graph/reverse_graph.hpp>
+#include <cmath>
+#include <cstdio>
+#include <iterator>
 #include <limits>
 #include <stdexcept>
 
@@ -94,6 +97,78 @@ std::uint32_t Fabric::hop_distance(GpuIndex src, GpuIndex dst) const {
   return data_->distance(dst, src);
 }
 
+std::uint32_t Fabric::route_hops(GpuIndex src, GpuIndex dst) const {
+  const FabricData& d = *data_;
+  if (src == dst) return 0;
+  if (d.pxn && d.domain_of_gpu[src] != d.domain_of_gpu[dst]) {
+    const GpuIndex peer =
+        d.pxn_peer[static_cast<std::size_t>(d.domain_of_gpu[src]) * d.gpu_count + dst];
+    if (d.distance(dst, peer) < d.distance(dst, src))
+      return std::uint32_t{d.distance(peer, src)} + d.distance(dst, peer);
+  }
+  return d.distance(dst, src);
+}
+
+std::uint32_t Fabric::max_route_hops() const {
+  return data_->max_route_hops;
+}
+sim::Picoseconds Fabric::max_link_latency() const {
+  return data_->max_link_latency;
+}
+double Fabric::min_link_bandwidth() const {
+  return data_->min_link_bandwidth;
+}
+
+namespace {
+
+std::string with_commas(double value) {
+  const std::string digits = std::to_string(static_cast<unsigned long long>(value));
+  std::string text;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) text += ',';
+    text += digits[i];
+  }
+  return text;
+}
+
+std::string bytes_text(double bytes) {
+  const char* units[] = {"B", "KB", "MB", "GB", "TB", "PB", "EB"};
+  std::size_t unit = 0;
+  while (bytes >= 1000 && unit + 1 < std::size(units)) {
+    bytes /= 1000;
+    ++unit;
+  }
+  char text[48];
+  std::snprintf(text, sizeof text, bytes >= 1000 ? "%.3g %s" : "%.1f %s", bytes, units[unit]);
+  return text;
+}
+
+}  // namespace
+
+std::string fabric_size_problem(const FabricSize& size) {
+  const std::string what = "it would have " + with_commas(static_cast<double>(size.gpus)) +
+                           " GPUs, " + with_commas(static_cast<double>(size.vertices)) +
+                           " vertices and " + with_commas(static_cast<double>(size.links)) +
+                           " directed links";
+  if (size.vertices > kMaxFabricVertices)
+    return what + "; moesim builds fabrics of at most " +
+           with_commas(static_cast<double>(kMaxFabricVertices)) + " vertices";
+  if (size.links > kMaxFabricLinks)
+    return what + "; moesim builds fabrics of at most " +
+           with_commas(static_cast<double>(kMaxFabricLinks)) + " directed links";
+  if (size.routing_table_bytes() > kMaxRoutingTableBytes)
+    return what + ", and its routing tables (2 bytes per GPU x vertex) would take " +
+           bytes_text(size.routing_table_bytes()) + "; the limit is " +
+           bytes_text(kMaxRoutingTableBytes) + " (about 11,000 GPUs on HGX servers or NVL72 racks)";
+  if (size.route_search_steps() > kMaxRouteSearchSteps)
+    return what +
+           ", and computing its routes (a search over every vertex and link from each GPU) "
+           "would take " +
+           with_commas(size.route_search_steps()) + " steps; the limit is " +
+           with_commas(kMaxRouteSearchSteps);
+  return {};
+}
+
 namespace {
 // splitmix64 finalizer: a well-mixed, platform-independent hash for the ECMP choice.
 std::uint64_t mix(std::uint64_t x) {
@@ -150,7 +225,23 @@ FabricBuilder::~FabricBuilder() = default;
 FabricBuilder::FabricBuilder(FabricBuilder&&) noexcept = default;
 FabricBuilder& FabricBuilder::operator=(FabricBuilder&&) noexcept = default;
 
+namespace {
+
+void check_vertex_count(std::size_t vertices) {
+  if (vertices >= kMaxFabricVertices)
+    throw std::invalid_argument("FabricBuilder: more than " +
+                                with_commas(static_cast<double>(kMaxFabricVertices)) + " vertices");
+}
+
+void check_duration(sim::Picoseconds value, const char* what) {
+  if (value < sim::Picoseconds::zero() || value > kMaxLinkLatency)
+    throw std::invalid_argument(std::string("FabricBuilder: ") + what + " must be in [0, 1 s]");
+}
+
+}  // namespace
+
 VertexId FabricBuilder::add_gpu(std::string name, std::uint32_t domain) {
+  check_vertex_count(data_->kinds.size());
   if (data_->kinds.size() != data_->gpu_count)
     throw std::invalid_argument("FabricBuilder: GPUs must be added before any other vertex");
   data_->kinds.push_back(VertexKind::Gpu);
@@ -161,6 +252,7 @@ VertexId FabricBuilder::add_gpu(std::string name, std::uint32_t domain) {
 
 VertexId FabricBuilder::add_vertex(VertexKind kind, std::string name) {
   if (kind == VertexKind::Gpu) throw std::invalid_argument("FabricBuilder: use add_gpu for GPUs");
+  check_vertex_count(data_->kinds.size());
   data_->kinds.push_back(kind);
   data_->names.push_back(std::move(name));
   return static_cast<VertexId>(data_->kinds.size() - 1);
@@ -172,10 +264,13 @@ LinkId FabricBuilder::add_link(VertexId from, VertexId to, double bandwidth_byte
   if (from >= vertices || to >= vertices || from == to)
     throw std::invalid_argument(
         "FabricBuilder: link endpoints must be two existing, distinct vertices");
-  if (!(bandwidth_bytes_per_second > 0))
-    throw std::invalid_argument("FabricBuilder: link bandwidth must be > 0");
-  if (latency < sim::Picoseconds::zero())
-    throw std::invalid_argument("FabricBuilder: link latency must be >= 0");
+  if (!(bandwidth_bytes_per_second > 0) || !std::isfinite(bandwidth_bytes_per_second))
+    throw std::invalid_argument("FabricBuilder: link bandwidth must be finite and > 0");
+  check_duration(latency, "link latency");
+  if (data_->links.size() >= kMaxFabricLinks)
+    throw std::invalid_argument("FabricBuilder: more than " +
+                                with_commas(static_cast<double>(kMaxFabricLinks)) +
+                                " directed links");
   data_->links.push_back(Link{from, to, bandwidth_bytes_per_second, latency, tier});
   return static_cast<LinkId>(data_->links.size() - 1);
 }
@@ -187,8 +282,7 @@ void FabricBuilder::add_duplex_link(VertexId a, VertexId b, double bandwidth_byt
 }
 
 void FabricBuilder::set_message_overhead(LinkTier tier, sim::Picoseconds overhead) {
-  if (overhead < sim::Picoseconds::zero())
-    throw std::invalid_argument("FabricBuilder: overhead must be >= 0");
+  check_duration(overhead, "message overhead");
   data_->overhead[static_cast<std::size_t>(tier)] = overhead;
 }
 
@@ -287,6 +381,21 @@ void check_reachability(const FabricData& d) {
                                     " to " + d.names[dst]);
 }
 
+// The bounds Fabric reports (max_route_hops, max_link_latency, min_link_bandwidth); after
+// compute_pxn_peers.
+void compute_bounds(FabricData& d, const Fabric& fabric) {
+  d.max_link_latency = sim::Picoseconds::zero();
+  d.min_link_bandwidth = d.links.empty() ? 0 : d.links.front().bandwidth_bytes_per_second;
+  for (const Link& link : d.links) {
+    d.max_link_latency = std::max(d.max_link_latency, link.latency);
+    d.min_link_bandwidth = std::min(d.min_link_bandwidth, link.bandwidth_bytes_per_second);
+  }
+  d.max_route_hops = 0;
+  for (GpuIndex src = 0; src < d.gpu_count; ++src)
+    for (GpuIndex dst = 0; dst < d.gpu_count; ++dst)
+      d.max_route_hops = std::max(d.max_route_hops, fabric.route_hops(src, dst));
+}
+
 // For PXN: per (source domain, destination GPU), the domain's GPU fewest hops from the destination
 // (lowest index on ties).
 // For every (target GPU, vertex): the links that decrease the hop distance to the target by one and
@@ -331,14 +440,19 @@ void compute_pxn_peers(FabricData& d) {
 Fabric FabricBuilder::build() {
   FabricData& d = *data_;
   check_and_index_domains(d);
+  const std::string too_large = fabric_size_problem({d.gpu_count, d.kinds.size(), d.links.size()});
+  if (!too_large.empty())
+    throw std::invalid_argument("fabric '" + d.name + "' is too large: " + too_large);
   build_adjacency(d);
   compute_distances(d);
   check_reachability(d);
   compute_next_hops(d);
   compute_pxn_peers(d);
-  auto built = std::shared_ptr<const FabricData>(std::move(data_));
+  auto built = std::shared_ptr<FabricData>(std::move(data_));
   data_ = std::make_unique<FabricData>();
-  return Fabric(std::move(built));
+  Fabric fabric(built);
+  compute_bounds(*built, fabric);
+  return fabric;
 }
 
 }  // namespace moesim::topology

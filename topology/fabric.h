@@ -40,6 +40,36 @@ struct Link {
   LinkTier tier;
 };
 
+// What building a fabric costs, known before it is built: the loaders count GPUs, vertices and
+// directed links from a file's counts before creating any of them, and FabricBuilder checks the
+// same limits as it goes, so no file can make moesim exhaust memory or build for hours.
+struct FabricSize {
+  std::uint64_t gpus = 0;
+  std::uint64_t vertices = 0;  // GPUs included
+  std::uint64_t links = 0;     // directed
+  // The hop-distance table (2 bytes per GPU x vertex) and the breadth-first searches that fill it
+  // (one per GPU over every vertex and link).
+  double routing_table_bytes() const {
+    return 2.0 * static_cast<double>(gpus) * static_cast<double>(vertices);
+  }
+  double route_search_steps() const {
+    return static_cast<double>(gpus) * static_cast<double>(vertices + links);
+  }
+};
+// The limits (docs/scenarios.md "Errors and limits"): about 4 GB of memory and a few seconds of
+// route building at most; the largest shipped fabrics are a few hundred GPUs.
+inline constexpr std::uint64_t kMaxFabricVertices = 1'000'000;
+inline constexpr std::uint64_t kMaxFabricLinks = 4'000'000;
+inline constexpr double kMaxRoutingTableBytes = 512.0 * 1024 * 1024;
+inline constexpr double kMaxRouteSearchSteps = 2e9;
+// Link latencies and per-message overheads, at most (GPU fabrics' are nanoseconds to
+// microseconds); with at most 65,534 hops a route's latency stays far inside simulated time.
+inline constexpr sim::Picoseconds kMaxLinkLatency{1'000'000'000'000};  // 1 s
+// Empty if a fabric of this size can be built, else a sentence saying what it would take and the
+// limit it exceeds ("it would have 72,000,000 GPUs ... routing tables of 20.7 PB; the limit is
+// ...").
+std::string fabric_size_problem(const FabricSize& size);
+
 struct FabricData;  // defined in fabric.cpp
 
 class Fabric {
@@ -68,6 +98,13 @@ class Fabric {
   void route(GpuIndex src, GpuIndex dst, std::uint64_t flow_id, std::vector<LinkId>& out) const;
   // Hops of the shortest path from src to dst without PXN forwarding (0 for src == dst).
   std::uint32_t hop_distance(GpuIndex src, GpuIndex dst) const;
+  // Hops of route(src, dst, ...) (PXN forwarding included), without walking it.
+  std::uint32_t route_hops(GpuIndex src, GpuIndex dst) const;
+  // The longest route between two GPUs in hops (route_hops over every pair) and the longest link
+  // latency: with the overheads they bound a message's time before its transfer.
+  std::uint32_t max_route_hops() const;
+  sim::Picoseconds max_link_latency() const;
+  double min_link_bandwidth() const;  // bytes per second
   bool pxn() const;
 
   // Fixed per-message software/hardware overhead (kernel launch, NIC doorbell) for a message whose
@@ -90,18 +127,21 @@ class FabricBuilder {
   FabricBuilder(FabricBuilder&&) noexcept;
   FabricBuilder& operator=(FabricBuilder&&) noexcept;
 
+  // Every add throws std::invalid_argument beyond kMaxFabricVertices / kMaxFabricLinks.
   VertexId add_gpu(std::string name, std::uint32_t domain);
   VertexId add_vertex(VertexKind kind, std::string name);  // any kind but Gpu
+  // Bandwidth finite and > 0, latency in [0, kMaxLinkLatency] (std::invalid_argument otherwise).
   LinkId add_link(VertexId from, VertexId to, double bandwidth_bytes_per_second,
                   sim::Picoseconds latency, LinkTier tier);
   // Two directed links, a->b then b->a, with the same bandwidth (per direction) and latency.
   void add_duplex_link(VertexId a, VertexId b, double bandwidth_bytes_per_second,
                        sim::Picoseconds latency, LinkTier tier);
-  void set_message_overhead(LinkTier tier, sim::Picoseconds overhead);
+  void set_message_overhead(LinkTier tier, sim::Picoseconds overhead);  // in [0, kMaxLinkLatency]
   void set_pxn(bool enabled);
   std::size_t vertex_count() const;
 
-  // Throws std::invalid_argument if some GPU cannot reach another one or the domains are not dense.
+  // Throws std::invalid_argument if some GPU cannot reach another one, the domains are not dense or
+  // the routing tables would exceed the limits above (fabric_size_problem).
   Fabric build();
 
  private:

@@ -43,6 +43,9 @@ struct FabricData {
   std::vector<GpuIndex> pxn_peer;
   std::array<sim::Picoseconds, kLinkTierCount> overhead{};
   bool pxn = false;
+  std::uint32_t max_route_hops = 0;
+  sim::Picoseconds max_link_latency{};
+  double min_link_bandwidth = 0;
 
   std::uint16_t distance(GpuIndex target, VertexId v) const {
     return distances[static_cast<std::size_t>(target) * kinds.size() + v];

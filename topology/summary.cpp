@@ -130,14 +130,7 @@ FabricSummary summarize(const Fabric& fabric) {
         max_flow(fabric, first, second, [](const Link&) { return true; });
   }
 
-  std::vector<LinkId> path;
-  for (GpuIndex src = 0; src < fabric.gpu_count(); ++src)
-    for (GpuIndex dst = 0; dst < fabric.gpu_count(); ++dst) {
-      if (src == dst) continue;
-      fabric.route(src, dst, 0, path);
-      summary.diameter_hops =
-          std::max(summary.diameter_hops, static_cast<std::uint32_t>(path.size()));
-    }
+  summary.diameter_hops = fabric.max_route_hops();
   return summary;
 }
 

@@ -1,7 +1,9 @@
 // Builders, routing, ECMP, PXN, summaries and config errors, against numbers worked out by hand.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <fstream>
+#include <limits>
 #include <set>
 #include <sstream>
 
@@ -224,6 +226,110 @@ TEST(ConfigErrors, GenericFabricErrorsNameTheKey) {
       "overheads: {scale_up: 1 us, scale_out: 1 us, core: 1 us}\n";
   EXPECT_NE(load_error(unreachable).find("no path from a1 to a0"), std::string::npos)
       << load_error(unreachable);
+}
+
+TEST(Routing, RouteHopsAndTheDiameterMatchTheWalkedRoutes) {
+  for (const bool pxn : {false, true}) {
+    std::string text = read_text(fabric_path("hgx-h200x9.yaml"));
+    if (pxn) text.replace(text.find("pxn: false"), 10, "pxn: true ");
+    const Fabric fabric = load_fabric(input::Mapping::load_string(text, "x.yaml"));
+    std::vector<LinkId> path;
+    std::uint32_t longest = 0;
+    for (GpuIndex src = 0; src < fabric.gpu_count(); ++src)
+      for (GpuIndex dst = 0; dst < fabric.gpu_count(); ++dst) {
+        fabric.route(src, dst, 11, path);
+        EXPECT_EQ(fabric.route_hops(src, dst), path.size()) << src << " -> " << dst;
+        longest = std::max(longest, static_cast<std::uint32_t>(path.size()));
+      }
+    EXPECT_EQ(fabric.max_route_hops(), longest);
+    EXPECT_EQ(summarize(fabric).diameter_hops, longest);
+    EXPECT_EQ(fabric.min_link_bandwidth(), 50e9);  // 400 Gb/s NICs
+  }
+}
+
+// Limits: a fabric too large to build is refused from its counts, before anything is built, at
+// the key that drives it; bandwidths and latencies outside physical ranges are refused at load.
+TEST(ConfigErrors, FabricsTooLargeAreRefusedBeforeBuildingAtTheKey) {
+  const std::string text = read_text(fabric_path("tiny-2x2.yaml"));
+  std::string servers = text;
+  servers.replace(servers.find("servers: 2"), 10, "servers: 1000000");
+  servers.replace(servers.find("gpus_per_server: 2"), 18, "gpus_per_server: 1000000");
+  const std::string huge = load_error(servers);
+  EXPECT_NE(huge.find("bad.yaml:5: key 'servers': the fabric is too large: it would have "
+                      "1,000,000,000,000 GPUs"),
+            std::string::npos)
+      << huge;
+
+  std::string spines = text;
+  spines.replace(spines.find("spines: 1"), 9, "spines: 1000000");
+  spines.replace(spines.find("rails: 2"), 8, "rails: 1");
+  EXPECT_NE(load_error(spines).find("key 'scale_out.spines': the fabric is too large"),
+            std::string::npos)
+      << load_error(spines);
+
+  std::string racks = read_text(fabric_path("gb200-nvl72.yaml"));
+  racks.replace(racks.find("racks: 1"), 8, "racks: 200");  // 14,400 GPUs: routing tables > 512 MiB
+  EXPECT_NE(load_error(racks).find("key 'racks': the fabric is too large"), std::string::npos)
+      << load_error(racks);
+
+  // Generic: the link count multiplies through YAML aliases; refused at the entry that crosses.
+  std::string generic =
+      "name: g\nkind: generic\nvertices:\n  - {name: a, kind: gpu, count: 2}\n"
+      "  - {name: s, kind: scale-up-switch, count: 400000}\n"
+      "  - {name: t, kind: scale-up-switch, count: 400000}\n"
+      "links:\n  - &l {from: s, to: t, bandwidth: 1 GB/s, latency: 1 us, tier: scale-up}\n";
+  // 800,000 directed links each: the sixth entry crosses 4,000,000.
+  for (int i = 0; i < 5; ++i) generic += "  - *l\n";
+  generic += "overheads: {scale_up: 1 us, scale_out: 1 us, core: 1 us}\n";
+  const std::string links = load_error(generic);
+  EXPECT_NE(links.find("key 'links[5].from': the fabric is too large"), std::string::npos) << links;
+  EXPECT_NE(links.find("at most 4,000,000 directed links"), std::string::npos) << links;
+}
+
+TEST(ConfigErrors, BandwidthsAndLatenciesOutOfRangeNameTheKey) {
+  const std::string text = read_text(fabric_path("tiny-2x2.yaml"));
+  auto with = [&](const std::string& from, const std::string& to) {
+    std::string changed = text;
+    changed.replace(changed.find(from), from.size(), to);
+    return load_error(changed);
+  };
+  EXPECT_NE(
+      with("\"100 GB/s\"", "\"inf GB/s\"").find("key 'scale_up.bandwidth': expected a finite"),
+      std::string::npos);
+  EXPECT_NE(with("\"10 GB/s\"", "\"1e-300 GB/s\"")
+                .find("key 'scale_out.nic_bandwidth': '1e-300 GB/s' is out of range"),
+            std::string::npos);
+  EXPECT_NE(with("link_latency: \"1 us\"", "link_latency: \"1e10 s\"")
+                .find("key 'scale_up.link_latency': duration '1e10 s' is too large"),
+            std::string::npos);
+  EXPECT_NE(with("link_latency: \"1 us\"", "link_latency: \"2 s\"")
+                .find("key 'scale_up.link_latency': '2 s' is too large"),
+            std::string::npos);
+  EXPECT_NE(with("link_latency: \"1 us\"", "link_latency: \"nan us\"")
+                .find("key 'scale_up.link_latency': expected a finite number"),
+            std::string::npos);
+  EXPECT_NE(with("oversubscription: 1", "oversubscription: 1e300")
+                .find("key 'scale_out.oversubscription': must be a ratio from 1 to"),
+            std::string::npos);
+}
+
+TEST(FabricBuilder, RefusesNonFiniteBandwidthsAndOutOfRangeLatencies) {
+  FabricBuilder builder("b");
+  builder.add_gpu("g0", 0);
+  builder.add_gpu("g1", 0);
+  const double inf = std::numeric_limits<double>::infinity();
+  EXPECT_THROW(builder.add_link(0, 1, inf, sim::Picoseconds::zero(), LinkTier::ScaleUp),
+               std::invalid_argument);
+  EXPECT_THROW(builder.add_link(0, 1, std::nan(""), sim::Picoseconds::zero(), LinkTier::ScaleUp),
+               std::invalid_argument);
+  EXPECT_THROW(
+      builder.add_link(0, 1, 1e9, kMaxLinkLatency + sim::Picoseconds{1}, LinkTier::ScaleUp),
+      std::invalid_argument);
+  EXPECT_THROW(builder.set_message_overhead(LinkTier::ScaleUp, sim::Picoseconds::max()),
+               std::invalid_argument);
+  EXPECT_TRUE(fabric_size_problem({100, 200, 400}).empty());
+  EXPECT_NE(fabric_size_problem({20'000, 40'000, 100'000}).find("routing tables"),
+            std::string::npos);
 }
 
 }  // namespace
