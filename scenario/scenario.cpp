@@ -431,6 +431,29 @@ void load_compute(const Section& decode, Scenario& scenario) {
   scenario.compute = std::move(selection);
 }
 
+// The files the layers read or name (see scenario_input_files).
+std::vector<std::string> files_of(const Layers& layers) {
+  std::vector<std::string> files;
+  for (const Mapping& layer : layers) {
+    if (layer.file() != kCommandLine) files.push_back(layer.file());
+    for (std::string_view key : {"model", "gpu", "fabric"})
+      if (layer.is_scalar(key))
+        files.push_back(input::resolve_relative(base_file(layer), layer.string(key)));
+    if (!layer.is_mapping("decode")) continue;
+    const Mapping decode = layer.map("decode");
+    if (decode.is_scalar("compute") && decode.string("compute") == "calibrated")
+      files.push_back(default_calibration_file(base_file(layer), kDefaultComputeCalibrationFile));
+    if (!decode.is_mapping("calibration")) continue;
+    const Mapping calibration = decode.map("calibration");
+    if (calibration.is_scalar("file"))
+      files.push_back(input::resolve_relative(base_file(layer), calibration.string("file")));
+    else if (calibration.has("kernel"))
+      files.push_back(default_calibration_file(base_file(layer)));
+  }
+  std::erase(files, std::string());
+  return files;
+}
+
 std::string where(const Scenario& scenario, const std::string& field) {
   const auto found = scenario.key_locations.find(field);
   if (found != scenario.key_locations.end()) return found->second;
@@ -466,6 +489,15 @@ ScenarioOverride parse_override(const std::string& text) {
   return {key, text.substr(equals + 1)};
 }
 
+std::vector<std::string> scenario_input_files(const std::string& file,
+                                              std::span<const ScenarioOverride> overrides) {
+  Layers layers;
+  std::vector<std::string> chain{fs::weakly_canonical(file).string()};
+  collect_layers(file, layers, chain);
+  if (!overrides.empty()) layers.push_back(override_layer(overrides));
+  return files_of(layers);
+}
+
 Scenario read_scenario(const std::string& file, std::span<const ScenarioOverride> overrides) {
   Layers layers;
   std::vector<std::string> chain{fs::weakly_canonical(file).string()};
@@ -474,6 +506,7 @@ Scenario read_scenario(const std::string& file, std::span<const ScenarioOverride
 
   Scenario scenario;
   scenario.file = file;
+  scenario.input_files = files_of(layers);
   scenario.source = top_level(layers, "source")->string("source");
   const Mapping* named = top_level(layers, "name");
   scenario.name = named ? named->string("name") : fs::path(file).stem().string();
@@ -483,6 +516,11 @@ Scenario read_scenario(const std::string& file, std::span<const ScenarioOverride
                                 workloads::load_gpu_file);
   scenario.fabric = std::make_shared<const topology::Fabric>(load_reference(
       layers, "fabric", scenario.fabric_origin, topology::load_fabric, topology::load_fabric_file));
+  // Limits that depend on the fabric as a whole (workloads/decode_work.h) point at its key.
+  for (std::string_view key : {"model", "gpu", "fabric"})
+    if (const Mapping* layer = top_level(layers, key))
+      scenario.key_locations[std::string(key)] =
+          fmt::format("{}: key '{}'", layer->location(key), key);
 
   const Section decode(layers, "decode", kDecodeKeys);
   if (!decode.present()) layers.back().fail("decode", "missing required key");
@@ -493,8 +531,12 @@ Scenario read_scenario(const std::string& file, std::span<const ScenarioOverride
   // include (TensorRT-LLM MNNVL's alltoall_prepare): added to the dispatch's fixed cost.
   if (const Mapping* prepare = decode.find("dispatch_prepare")) {
     scenario.dispatch_prepare = prepare->duration("dispatch_prepare");
+    if (scenario.dispatch_prepare > topology::kMaxLinkLatency)
+      prepare->fail("dispatch_prepare", "must be at most 1 s (a kernel step takes microseconds)");
     scenario.decode.calibration.dispatch_phase_overhead += scenario.dispatch_prepare;
   }
+  if (scenario.calibration) scenario.input_files.push_back(scenario.calibration->file);
+  if (scenario.compute) scenario.input_files.push_back(scenario.compute->file);
 
   const Section memory(layers, "memory", kMemoryKeys);
   if (!memory.present())

@@ -93,6 +93,9 @@ struct Scenario {
   // workloads::InvalidDecodeConfig::key() names them), so errors found after loading (a changed
   // batch) still point at the line.
   std::map<std::string, std::string, std::less<>> key_locations;
+  // Every file the scenario was read from (the file, its includes, the model, GPU, fabric and
+  // calibration files): what a command must never write over.
+  std::vector<std::string> input_files;
 };
 
 // Loads, merges and validates a scenario (workloads::validate_decode_config, including the memory
@@ -103,6 +106,12 @@ Scenario load_scenario(const std::string& file, std::span<const ScenarioOverride
 // still checked, but a layout that is impossible (or does not fit in memory) is returned rather
 // than refused, for callers that classify configurations (`moesim search`). simulate() revalidates.
 Scenario read_scenario(const std::string& file, std::span<const ScenarioOverride> overrides = {});
+
+// The files load_scenario would read for `file`: the file, its includes and the model, GPU, fabric
+// and calibration files they name, as far as they can be found (no value is validated). For
+// checking output paths before a command that loads scenarios lazily (sweep) writes anything.
+std::vector<std::string> scenario_input_files(const std::string& file,
+                                              std::span<const ScenarioOverride> overrides = {});
 
 // Validates the scenario's decode configuration again (after a caller changed it) and turns an
 // InvalidDecodeConfig into an input::InputError at the key's location.

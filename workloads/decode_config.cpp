@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <string>
 
+#include "workloads/decode_work.h"
 #include "workloads/memory.h"
 
 namespace moesim::workloads {
@@ -59,22 +60,24 @@ void validate_layout(const ModelSpec& model, const topology::Fabric& fabric,
     fail("mtp_draft_tokens", "too many layers (model layers + MTP drafts must be < 65536)");
 }
 
+// Every comparison below is false for NaN, so NaN fails each check.
 void validate_values(const DecodeConfig& c) {
-  if (!(c.zipf_exponent >= 0 && std::isfinite(c.zipf_exponent)))
-    fail("zipf_exponent", "must be a finite number >= 0");
-  if (!(c.dispatch_bytes_per_element > 0 && std::isfinite(c.dispatch_bytes_per_element)))
-    fail("dispatch_bytes_per_element", "must be a finite number > 0");
-  if (!(c.combine_bytes_per_element > 0 && std::isfinite(c.combine_bytes_per_element)))
-    fail("combine_bytes_per_element", "must be a finite number > 0");
-  if (!(c.compute_efficiency > 0 && c.compute_efficiency <= 1))
-    fail("compute_efficiency", "must be in (0, 1]");
+  if (!(c.zipf_exponent >= 0 && c.zipf_exponent <= 100))
+    fail("zipf_exponent", "must be a number from 0 to 100");
+  // Wider than FP64 (8 bytes) is no wire format; the bound keeps message sizes in range.
+  if (!(c.dispatch_bytes_per_element > 0 && c.dispatch_bytes_per_element <= 16))
+    fail("dispatch_bytes_per_element", "must be a number > 0 and <= 16");
+  if (!(c.combine_bytes_per_element > 0 && c.combine_bytes_per_element <= 16))
+    fail("combine_bytes_per_element", "must be a number > 0 and <= 16");
+  if (!(c.compute_efficiency >= 1e-3 && c.compute_efficiency <= 1))
+    fail("compute_efficiency", "must be in [0.001, 1]");
   if (!in_unit_interval(c.mtp_acceptance)) fail("mtp_acceptance", "must be in [0, 1]");
   if (!(c.memory_reserve_fraction >= 0 && c.memory_reserve_fraction < 1))
     fail("memory_reserve_fraction", "must be a fraction in [0, 1)");
   for (const auto* fractions :
        {&c.calibration.bandwidth_fraction, &c.calibration.combine_bandwidth_fraction})
     for (double f : *fractions)
-      if (!(f > 0 && f <= 1)) fail("calibration", "bandwidth fractions must be in (0, 1]");
+      if (!(f >= 1e-3 && f <= 1)) fail("calibration", "bandwidth fractions must be in [0.001, 1]");
   if (c.compute == ComputeKind::Calibrated) {
     const ComputeCosts& k = c.compute_costs;
     for (double f : {k.attention.projection_flops_fraction, k.attention.kv_bandwidth_fraction,
@@ -83,9 +86,17 @@ void validate_values(const DecodeConfig& c) {
       if (!(f > 0 && std::isfinite(f))) fail("compute", "calibrated fractions must be > 0");
     if (!(k.experts.norm_exponent >= 1)) fail("compute", "the experts' norm exponent must be >= 1");
   }
+  // Fixed costs in [0, 1 s] (GPU kernels' are microseconds), so simulated time stays in range.
+  auto fixed_cost = [](const char* key, sim::Picoseconds cost) {
+    if (cost < sim::Picoseconds::zero() || cost > topology::kMaxLinkLatency)
+      fail(key, "fixed costs must be from 0 to 1 s");
+  };
+  for (sim::Picoseconds cost : c.calibration.message_overhead) fixed_cost("calibration", cost);
+  fixed_cost("calibration", c.calibration.dispatch_phase_overhead);
+  fixed_cost("calibration", c.calibration.combine_phase_overhead);
   for (sim::Picoseconds cost :
        {c.step_costs.per_layer, c.step_costs.sampling, c.step_costs.between_steps})
-    if (cost < sim::Picoseconds{0}) fail("step_costs", "costs must be >= 0");
+    fixed_cost("step_costs", cost);
   if (c.steps == 0) fail("steps", "must be > 0");
   if (c.sampled_moe_layers == 1) fail("sampled_moe_layers", "must be 0 (every layer) or >= 2");
 }
@@ -111,6 +122,7 @@ void validate_decode_config(const ModelSpec& model, const GpuSpec& gpu,
   validate_values(config);
   validate_layout(model, fabric, config);
   validate_memory(model, gpu, config);
+  check_decode_work(model, fabric, config);
 }
 
 }  // namespace moesim::workloads

@@ -4,6 +4,7 @@
 // docs/workloads.md "Decode step". validate_decode_config() is the one place that says which
 // configurations are possible; the scenario loader and simulate_decode both call it.
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -94,6 +95,10 @@ struct DecodeConfig {
   // Compute each layer's gating on a second thread, ahead of the simulation (results are identical
   // either way; callers already running one simulation per core turn it off).
   bool prefetch_gating = true;
+  // Optional, for a progress line: the step adds 1 whenever the first GPU finishes a layer (or MTP
+  // module) of one micro-batch, so a run counts steps x layers x micro-batches in all
+  // (DecodeWork::progress_units). Written from the simulating thread, read from any (relaxed).
+  std::atomic<std::uint64_t>* progress = nullptr;
 };
 
 // An impossible configuration. key() names the DecodeConfig field at fault ("ep_size",
@@ -113,7 +118,8 @@ class InvalidDecodeConfig : public std::invalid_argument {
 // without redundant slots; batch 0 (or < 2 with two-micro-batch overlap); groups per token above
 // the model's groups; non-positive wire precisions; efficiency, acceptance, reserve or calibration
 // fractions out of range; MTP drafts on a model without MTP; steps or sampled layers out of range;
-// and a layout whose memory (workloads/memory.h) does not fit the GPU.
+// a layout whose memory (workloads/memory.h) does not fit the GPU; and a simulation too large to
+// run (workloads/decode_work.h: memory, messages, token copies, simulated time).
 void validate_decode_config(const ModelSpec& model, const GpuSpec& gpu,
                             const topology::Fabric& fabric, const DecodeConfig& config);
 

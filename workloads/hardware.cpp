@@ -1,5 +1,7 @@
 #include "workloads/hardware.h"
 
+#include <string_view>
+
 #include "input/mapping.h"
 
 namespace moesim::workloads {
@@ -22,11 +24,20 @@ GpuSpec load_gpu(const input::Mapping& map) {
   gpu.fp8_flops_per_second = map.quantity_or("fp8_dense", sim::Quantity::FlopsPerSecond, 0);
   gpu.fp4_flops_per_second = map.quantity_or("fp4_dense", sim::Quantity::FlopsPerSecond, 0);
   gpu.power_watts = map.quantity_or("power", sim::Quantity::Watts, 0);
-  if (!(gpu.hbm_bytes > 0)) map.fail("hbm_capacity", "must be > 0");
-  if (!(gpu.hbm_bandwidth_bytes_per_second > 0)) map.fail("hbm_bandwidth", "must be > 0");
-  if (!(gpu.bf16_flops_per_second > 0)) map.fail("bf16_dense", "must be > 0");
-  if (gpu.fp8_flops_per_second < 0) map.fail("fp8_dense", "must be >= 0");
-  if (gpu.fp4_flops_per_second < 0) map.fail("fp4_dense", "must be >= 0");
+  // Physical ranges, far beyond any GPU's, that keep kernel times and memory sums in range.
+  auto in_range = [&](std::string_view key, double value, double low, double high,
+                      const char* range) {
+    if (!(value >= low && value <= high))
+      map.fail(key, "'" + map.string(key) + "' is out of range: must be " + range);
+  };
+  in_range("hbm_capacity", gpu.hbm_bytes, 1e6, 1e15, "from 1 MB to 1 PB");
+  in_range("hbm_bandwidth", gpu.hbm_bandwidth_bytes_per_second, 1e6, 1e15, "from 1 MB/s to 1 PB/s");
+  in_range("bf16_dense", gpu.bf16_flops_per_second, 1e6, 1e21, "from 1 MFLOP/s to 1e21 FLOP/s");
+  if (map.has("fp8_dense"))
+    in_range("fp8_dense", gpu.fp8_flops_per_second, 0, 1e21, "0 (none) to 1e21 FLOP/s");
+  if (map.has("fp4_dense"))
+    in_range("fp4_dense", gpu.fp4_flops_per_second, 0, 1e21, "0 (none) to 1e21 FLOP/s");
+  if (map.has("power")) in_range("power", gpu.power_watts, 0, 1e6, "from 0 to 1 MW");
   return gpu;
 }
 

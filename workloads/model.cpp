@@ -110,9 +110,10 @@ std::uint32_t count(const input::Mapping& map, std::string_view key, std::int64_
   return static_cast<std::uint32_t>(value);
 }
 
+// Bytes per weight or cached element: FP4 = 0.5 to FP64 = 8, with room; finite by Mapping.
 double positive_number(const input::Mapping& map, std::string_view key, double fallback) {
   const double value = map.number_or(key, fallback);
-  if (!(value > 0)) map.fail(key, "must be > 0");
+  if (!(value > 0 && value <= 16)) map.fail(key, "must be > 0 and <= 16");
   return value;
 }
 
@@ -410,6 +411,10 @@ ModelSpec load_model(const input::Mapping& map) {
   m.active_convention = parse_convention(map, "active_parameter_convention");
   m.published_total_parameters = map.number_or("published_total_parameters_billions", 0) * 1e9;
   m.published_active_parameters = map.number_or("published_active_parameters_billions", 0) * 1e9;
+  for (const char* key :
+       {"published_total_parameters_billions", "published_active_parameters_billions"})
+    if (!(map.number_or(key, 0) >= 0 && map.number_or(key, 0) <= 1e9))
+      map.fail(key, "must be a count of billions from 0 to 1e9");
 
   if (m.layers == 0) map.fail("layers", "must be > 0");
   if (m.dense_layers > m.layers) map.fail("dense_layers", "exceeds layers");

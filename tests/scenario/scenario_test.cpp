@@ -107,6 +107,47 @@ TEST(Scenario, ErrorsNameFileLineAndKey) {
             std::string::npos);
 }
 
+// What a command must not write over: every file the scenario reads.
+TEST(Scenario, ListsEveryFileItReads) {
+  const std::string file = kScenarios + "ep72-h200-9x.yaml";
+  const Scenario s = load_scenario(file);
+  auto has = [&](const std::vector<std::string>& files, const std::string& suffix) {
+    for (const std::string& f : files)
+      if (f.ends_with(suffix)) return true;
+    return false;
+  };
+  for (const auto& files : {s.input_files, scenario_input_files(file)}) {
+    EXPECT_TRUE(has(files, "scenarios/ep72-h200-9x.yaml"));
+    EXPECT_TRUE(has(files, "scenarios/deepseek-v3-decode.yaml"));  // included
+    EXPECT_TRUE(has(files, "models/deepseek-v3.yaml"));
+    EXPECT_TRUE(has(files, "hardware/h200-sxm.yaml"));
+    EXPECT_TRUE(has(files, "fabrics/hgx-h200x9.yaml"));
+    EXPECT_TRUE(has(files, "validation/kernel-calibration.yaml"));
+    EXPECT_TRUE(has(files, "validation/compute-calibration.yaml"));
+  }
+  const std::vector<ScenarioOverride> fabric{parse_override("fabric=configs/fabrics/x.yaml")};
+  EXPECT_TRUE(has(scenario_input_files(file, fabric), "configs/fabrics/x.yaml"));
+}
+
+// Limits that depend on the fabric as a whole point at the scenario's `fabric` key; NaN never
+// passes a check.
+TEST(Scenario, WorkLimitsAndNotANumberNameTheKey) {
+  const std::string file = kScenarios + "ep72-h200-9x.yaml";
+  EXPECT_NE(error_of(file, {parse_override("steps=4000000000")})
+                .find("command line: key 'decode.steps': simulating it would need about 19.2 TB "
+                      "of memory"),
+            std::string::npos);
+  EXPECT_NE(error_of(file, {parse_override("memory.reserve_fraction=nan")})
+                .find("command line: key 'memory.reserve_fraction': expected a finite number"),
+            std::string::npos);
+  EXPECT_NE(error_of(file, {parse_override("mtp_acceptance=.nan")})
+                .find("command line: key 'decode.mtp_acceptance': expected a finite number"),
+            std::string::npos);
+  EXPECT_NE(error_of(file, {parse_override("dispatch_bytes_per_element=1e300")})
+                .find("key 'decode.dispatch_bytes_per_element': must be a number > 0 and <= 16"),
+            std::string::npos);
+}
+
 TEST(ScenarioCalibration, NoneMeansTheIdealFluid) {
   const Scenario s = load_scenario(kScenarios + "ep72-h200-9x-ideal.yaml");
   EXPECT_FALSE(s.calibration.has_value());

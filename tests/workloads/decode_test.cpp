@@ -3,12 +3,15 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <limits>
 #include <set>
 #include <stdexcept>
 #include <string>
 
 #include "topology/builders.h"
 #include "workloads/compute.h"
+#include "workloads/decode_work.h"
 #include "workloads/hardware.h"
 #include "workloads/model.h"
 
@@ -409,6 +412,113 @@ TEST(DecodeStep, SampledMoeLayersExtrapolateIdenticalLayersExactly) {
   EXPECT_DOUBLE_EQ(sampled.memory.weight_bytes, full.memory.weight_bytes);
   c.sampled_moe_layers = 1;
   EXPECT_THROW(simulate_decode(model, round_gpu(), fabric, c), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace moesim::workloads
+
+namespace moesim::workloads {
+namespace {
+
+// The work estimate bounds what a run really does, and the progress counter reaches its total.
+TEST(DecodeWork, EstimateBoundsTheMessagesAndProgressReachesItsTotal) {
+  const topology::Fabric fabric = tiny_fabric();
+  const ModelSpec model = tiny_model(4, 3, 1);
+  for (const DispatchMode mode : {DispatchMode::Direct, DispatchMode::NodeDedup})
+    for (const bool overlap : {false, true}) {
+      DecodeConfig c = config(4, mode);
+      c.batch_per_gpu = 3;
+      c.two_micro_batch_overlap = overlap;
+      c.steps = 2;
+      std::atomic<std::uint64_t> progress{0};
+      c.progress = &progress;
+      const DecodeWork work = estimate_decode_work(model, fabric, c);
+      const DecodeMetrics metrics = simulate_decode(model, round_gpu(), fabric, c);
+      EXPECT_GE(work.messages, static_cast<double>(metrics.messages));
+      EXPECT_EQ(progress.load(), work.progress_units);
+      EXPECT_EQ(work.progress_units, 2u * 3u * (overlap ? 2u : 1u));
+      EXPECT_LT(work.memory_bytes, kMaxMemoryBytes);
+    }
+}
+
+std::string refusal(const ModelSpec& model, const topology::Fabric& fabric, const DecodeConfig& c,
+                    std::string& key) {
+  try {
+    validate_decode_config(model, round_gpu(), fabric, c);
+  } catch (const InvalidDecodeConfig& error) {
+    key = error.key();
+    return error.what();
+  }
+  key.clear();
+  return "accepted";
+}
+
+// Each count is within its range, but the product is not: refused before simulating, at the key
+// that drives it, with how much it would take.
+TEST(DecodeWork, ProductsTooLargeAreRefusedAtTheKeyThatDrivesThem) {
+  const topology::Fabric fabric = tiny_fabric();
+  const ModelSpec model = tiny_model(4, 3, 1);
+  std::string key;
+  DecodeConfig steps = config(4, DispatchMode::Direct);
+  steps.steps = 4'000'000'000u;
+  EXPECT_NE(refusal(model, fabric, steps, key).find("messages"), std::string::npos);
+  EXPECT_EQ(key, "steps");
+
+  GpuSpec huge = round_gpu();
+  huge.hbm_bytes = 1e15;
+  DecodeConfig batch = config(4, DispatchMode::Direct);
+  batch.context_tokens = 1;
+  batch.batch_per_gpu = 1'000'000'000u;
+  try {
+    validate_decode_config(model, huge, fabric, batch);
+    ADD_FAILURE() << "a batch of a billion per GPU was accepted";
+  } catch (const InvalidDecodeConfig& error) {
+    EXPECT_EQ(error.key(), "batch_per_gpu");
+    EXPECT_NE(std::string(error.what()).find("(token, expert) copies"), std::string::npos)
+        << error.what();
+  }
+
+  // A model so wide that one step's bytes over the slowest link (10 GB/s) outlast simulated time.
+  ModelSpec wide = model;
+  wide.hidden = 100'000'000;
+  DecodeConfig bytes = config(4, DispatchMode::Direct);
+  bytes.dispatch_bytes_per_element = 16;
+  bytes.combine_bytes_per_element = 16;
+  bytes.batch_per_gpu = 100'000;
+  bytes.memory_reserve_fraction = 0;
+  try {
+    check_decode_work(wide, fabric, bytes);
+    ADD_FAILURE() << "accepted";
+  } catch (const InvalidDecodeConfig& error) {
+    EXPECT_EQ(error.key(), "fabric") << error.what();
+    EXPECT_NE(std::string(error.what()).find("of simulated time"), std::string::npos)
+        << error.what();
+  }
+}
+
+// NaN and infinity fail every numeric field's check (a NaN reserve used to skip the memory check).
+TEST(DecodeWork, NotANumberFailsEveryNumericField) {
+  const topology::Fabric fabric = tiny_fabric();
+  const ModelSpec model = tiny_model(4);
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const double inf = std::numeric_limits<double>::infinity();
+  std::string key;
+  for (const double bad : {nan, inf, -inf}) {
+    auto check = [&](auto set, const std::string& expected) {
+      DecodeConfig c = config(4, DispatchMode::Direct);
+      set(c);
+      EXPECT_NE(refusal(model, fabric, c, key), "accepted") << expected << " = " << bad;
+      EXPECT_EQ(key, expected);
+    };
+    check([&](DecodeConfig& c) { c.memory_reserve_fraction = bad; }, "memory_reserve_fraction");
+    check([&](DecodeConfig& c) { c.mtp_acceptance = bad; }, "mtp_acceptance");
+    check([&](DecodeConfig& c) { c.zipf_exponent = bad; }, "zipf_exponent");
+    check([&](DecodeConfig& c) { c.dispatch_bytes_per_element = bad; },
+          "dispatch_bytes_per_element");
+    check([&](DecodeConfig& c) { c.combine_bytes_per_element = bad; }, "combine_bytes_per_element");
+    check([&](DecodeConfig& c) { c.compute_efficiency = bad; }, "compute_efficiency");
+    check([&](DecodeConfig& c) { c.calibration.bandwidth_fraction[0] = bad; }, "calibration");
+  }
 }
 
 }  // namespace

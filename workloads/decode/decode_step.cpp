@@ -169,6 +169,7 @@ void DecodeStep::combine_complete(std::uint32_t layer, std::uint32_t mb, std::ui
 
 // After `layer` completes on `gpu` for micro-batch mb: the next layer's attention, or the head.
 void DecodeStep::advance(std::uint32_t gpu, std::uint32_t layer, std::uint32_t mb) {
+  if (gpu == 0 && config_.progress) config_.progress->fetch_add(1, std::memory_order_relaxed);
   if (layer + 1 < total_layers_)
     streams_.enqueue(gpu, attention_task(layer + 1, mb));
   else
