@@ -21,6 +21,7 @@ class PholdModel final : public EventHandler {
       : lp_count_(config.lp_count),
         mean_delay_ps_(static_cast<double>(config.mean_delay.count())),
         remaining_(config.event_count),
+        progress_(config.progress),
         random_(config.seed, "phold") {}
 
   HandlerId id = 0;
@@ -35,12 +36,15 @@ class PholdModel final : public EventHandler {
     const std::uint64_t destination = draw_lp();
     engine.schedule_after(draw_delay(), id, destination);
     if (--remaining_ == 0) engine.stop();
+    if ((remaining_ & 0xFFFF) == 0 && progress_)
+      progress_->fetch_add(0x10000, std::memory_order_relaxed);
   }
 
  private:
   std::uint64_t lp_count_;
   double mean_delay_ps_;
   std::uint64_t remaining_;
+  std::atomic<std::uint64_t>* progress_;
   RandomStream random_;
 };
 

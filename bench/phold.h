@@ -4,6 +4,7 @@
 // a uniformly random LP after an exponentially distributed delay. The pending-event population is
 // therefore constant (lp_count * initial_events_per_lp), which makes events/s comparable across
 // sizes. Deterministic for a given seed.
+#include <atomic>
 #include <cstdint>
 
 #include "sim/time.h"
@@ -18,6 +19,8 @@ struct PholdConfig {
   Picoseconds mean_delay = Picoseconds{1'000'000};  // 1 us
   std::uint64_t event_count = 1'000'000;            // stop after this many events
   std::uint64_t seed = 1;
+  // Optional, for a progress line: events executed so far, updated every 65,536 events (relaxed).
+  std::atomic<std::uint64_t>* progress = nullptr;
 };
 
 struct PholdResult {

@@ -8,6 +8,7 @@
 
 #include "cli/cli.h"
 #include "cli/paths.h"
+#include "cli/progress.h"
 #include "cli/report.h"
 #include "cli/search.h"
 #include "cli/text.h"
@@ -72,7 +73,9 @@ int run_compare(const ParsedArgs& args, CommandContext& context) {
   std::vector<Side> sides;
   for (const std::string& file : files) sides.push_back({load_scenario(file), {}});
   spdlog::info("simulating {} and {} in parallel", sides[0].scenario.name, sides[1].scenario.name);
-  std::vector<RunResult> results = simulate_all({&sides[0].scenario, &sides[1].scenario});
+  std::vector<RunResult> results = simulate_with_progress(
+      fmt::format("{} and {}", sides[0].scenario.name, sides[1].scenario.name),
+      {&sides[0].scenario, &sides[1].scenario});
   for (std::size_t i = 0; i < sides.size(); ++i) sides[i].result = std::move(results[i]);
   const Side& a = sides[0];
   const Side& b = sides[1];

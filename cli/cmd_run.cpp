@@ -5,6 +5,7 @@
 #include <ostream>
 
 #include "cli/cli.h"
+#include "cli/progress.h"
 #include "cli/report.h"
 #include "cli/text.h"
 #include "scenario/scenario.h"
@@ -24,10 +25,11 @@ int run_run(const ParsedArgs& args, CommandContext& context) {
   const std::vector<ScenarioOverride> overrides = overrides_from(args);
   const Scenario scenario = load_scenario(args.positional.front(), overrides);
   const auto trace_file = args.value("trace");
+  if (trace_file) check_output_path("--trace", *trace_file, scenario.input_files);
   spdlog::info("simulating {} ({} GPUs, EP{}, batch {})", scenario.name,
                scenario.fabric->gpu_count(), scenario.decode.ep_size,
                scenario.decode.batch_per_gpu);
-  const RunResult result = simulate(scenario, {.record_timeline = trace_file.has_value()});
+  const RunResult result = simulate_with_progress(scenario, trace_file.has_value());
   if (trace_file) {
     write_file_atomically(*trace_file, render_trace(scenario, result.metrics));
     spdlog::info("wrote {} timeline spans to {} (open in ui.perfetto.dev)",

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "cli/claim/plan.h"
+#include "cli/progress.h"
 #include "cli/report.h"
 #include "cli/text.h"
 #include "input/mapping.h"
@@ -91,7 +92,8 @@ PlannerAnswer answer_planner_question(std::ostream& out, const std::string& scen
   }
   std::vector<const Scenario*> pointers;
   for (const Scenario& point : points) pointers.push_back(&point);
-  const std::vector<RunResult> results = simulate_all(pointers);
+  const std::vector<RunResult> results = simulate_with_progress(
+      fmt::format("{} at {} batch sizes", scenario.name, points.size()), pointers);
   for (std::size_t i = 0; i < points.size(); ++i) {
     const std::uint32_t batch = points[i].decode.batch_per_gpu;
     const workloads::DecodeMetrics& m = results[i].metrics;

@@ -5,6 +5,7 @@
 
 #include "cli/claim/claim_cases.h"
 #include "cli/paths.h"
+#include "cli/progress.h"
 #include "input/mapping.h"
 
 namespace moesim::cli {
@@ -184,7 +185,7 @@ std::vector<ClaimCase> simulate_claim_cases(const input::Mapping& claim_file,
       "simulating {} and {}, both dispatch modes, ideal and calibrated ({} simulations in "
       "parallel)",
       cases.front().scenario.name, cases[2].scenario.name, cases.size());
-  std::vector<RunResult> results = simulate_all(scenario_list);
+  std::vector<RunResult> results = simulate_with_progress("the claim's scenarios", scenario_list);
   for (std::size_t i = 0; i < cases.size(); ++i) cases[i].result = std::move(results[i]);
   return cases;
 }
