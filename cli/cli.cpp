@@ -4,11 +4,13 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cmath>
 #include <exception>
 #include <ostream>
 
 #include "input/mapping.h"
 #include "scenario/scenario.h"
+#include "sim/time.h"
 
 namespace moesim::cli {
 
@@ -46,10 +48,10 @@ double ParsedArgs::number_or(std::string_view name, double fallback) const {
   try {
     std::size_t used = 0;
     const double parsed = std::stod(*text, &used);
-    if (used == text->size()) return parsed;
+    if (used == text->size() && std::isfinite(parsed)) return parsed;
   } catch (const std::exception&) {
   }
-  throw UsageError(fmt::format("option --{} expects a number, got '{}'", name, *text));
+  throw UsageError(fmt::format("option --{} expects a finite number, got '{}'", name, *text));
 }
 
 const CommandSpec* find_command(std::string_view name) {
@@ -199,6 +201,10 @@ int run_program(std::span<const std::string> arguments, std::ostream& out,
     spdlog::error("{} (see 'moesim {} --help')", usage_line(*command), command->name);
     return static_cast<int>(ExitCode::Usage);
   } catch (const input::InputError& error) {
+    spdlog::error("{}", error.what());
+    return static_cast<int>(ExitCode::BadInput);
+  } catch (const sim::TimeOutOfRange& error) {
+    // What an input asked for does not fit simulated time (commands that simulate say which file).
     spdlog::error("{}", error.what());
     return static_cast<int>(ExitCode::BadInput);
   } catch (const std::exception& error) {

@@ -3,15 +3,19 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <filesystem>
 #include <ostream>
 #include <thread>
 
 #include "cli/cli.h"
 #include "cli/sweep.h"
+#include "cli/text.h"
 
 namespace moesim::cli {
 
 namespace {
+
+namespace fs = std::filesystem;
 
 int run_sweep_command(const ParsedArgs& args, CommandContext& context) {
   std::vector<SweepAxis> axes;
@@ -34,6 +38,14 @@ int run_sweep_command(const ParsedArgs& args, CommandContext& context) {
   if (const auto shard = args.value("shard")) options.shard = parse_shard(*shard);
   options.progress = !args.flag("quiet");
 
+  // Nothing is written over the scenario's files or a file an axis names.
+  std::vector<std::string> inputs = scenario::scenario_input_files(args.positional.front(), base);
+  for (const SweepAxis& axis : axes)
+    for (const std::string& value : axis.values)
+      if (std::error_code error; fs::is_regular_file(value, error)) inputs.push_back(value);
+  check_output_path("--out", options.output, inputs);
+  check_output_path("--out", options.output + ".partial", inputs);
+
   ScenarioEvaluator evaluator(args.positional.front(), base);
   const SweepSummary summary = run_sweep(axes, evaluator, options);
   context.out << fmt::format(
@@ -42,14 +54,28 @@ int run_sweep_command(const ParsedArgs& args, CommandContext& context) {
                                             options.shard.count, summary.shard_points)
                               : "",
       summary.evaluated, summary.resumed, summary.failed, options.output);
+  if (summary.failed > 0) {
+    spdlog::error(
+        "{} of {} points could not be evaluated (their rows in {} say why, in the "
+        "'error' column)",
+        summary.failed, summary.shard_points, options.output);
+    return static_cast<int>(ExitCode::BadInput);
+  }
   return 0;
 }
 
 int run_merge_command(const ParsedArgs& args, CommandContext& context) {
   const std::string& output = args.positional.front();
   const std::vector<std::string> inputs(args.positional.begin() + 1, args.positional.end());
-  const std::size_t rows = merge_sweeps(inputs, output, sweep_format(output, args.value("format")));
-  context.out << fmt::format("merge: {} rows from {} file(s) -> {}\n", rows, inputs.size(), output);
+  const MergeSummary merged =
+      merge_sweeps(inputs, output, sweep_format(output, args.value("format")));
+  context.out << fmt::format("merge: {} rows from {} file(s) -> {}\n", merged.rows, inputs.size(),
+                             output);
+  if (merged.failed > 0) {
+    spdlog::error("{} of the {} rows record points that could not be evaluated ('error' column)",
+                  merged.failed, merged.rows);
+    return static_cast<int>(ExitCode::BadInput);
+  }
   return 0;
 }
 

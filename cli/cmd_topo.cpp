@@ -13,9 +13,11 @@ namespace moesim::cli {
 namespace {
 
 int run_topo(const ParsedArgs& args, CommandContext& context) {
+  const auto dot_file = args.value("dot");
+  if (dot_file) check_output_path("--dot", *dot_file, {args.positional.front()});
   const topology::Fabric fabric = topology::load_fabric_file(args.positional.front());
   topology::write_summary(topology::summarize(fabric), context.out);
-  if (const auto dot_file = args.value("dot")) {
+  if (dot_file) {
     std::ostringstream dot;
     topology::write_dot(fabric, dot);
     write_file_atomically(*dot_file, dot.str());

@@ -12,13 +12,27 @@
 
 namespace {
 
+// MOESIM_LOG=trace|debug|info|warn|error|critical|off; anything else keeps `info` and says so (an
+// unknown level must not switch the error messages off).
 void set_up_logging() {
   auto logger = spdlog::stderr_color_mt("moesim");
   logger->set_pattern("moesim: %^%l%$: %v");
   spdlog::set_default_logger(logger);
   spdlog::set_level(spdlog::level::info);
-  if (const char* level = std::getenv("MOESIM_LOG"))
-    spdlog::set_level(spdlog::level::from_str(level));
+  const char* text = std::getenv("MOESIM_LOG");
+  if (!text) return;
+  const std::string level(text);
+  for (const char* name :
+       {"trace", "debug", "info", "warn", "warning", "error", "err", "critical", "off"}) {
+    if (level == name) {
+      spdlog::set_level(spdlog::level::from_str(level));
+      return;
+    }
+  }
+  spdlog::warn(
+      "MOESIM_LOG='{}' is not a log level (trace, debug, info, warn, error, critical, "
+      "off); logging at info",
+      level);
 }
 
 std::string program_directory(const char* argv0) {

@@ -212,6 +212,13 @@ std::optional<std::size_t> row_point(const std::string& line, SweepFormat format
   return index;
 }
 
+// Whether a row's `error` column (the last) is filled in.
+bool row_has_error(const std::string& line, SweepFormat format) {
+  if (format == SweepFormat::JsonLines) return !line.ends_with("\"error\":null}");
+  const std::vector<std::string> fields = split_csv_line(line);
+  return !fields.empty() && !fields.back().empty();
+}
+
 // Rows already present in `path` (OUT or OUT.partial), checked against the layout; adds to `rows`.
 void read_existing(const std::string& path, const Layout& layout,
                    const std::vector<SweepPoint>& points, std::map<std::size_t, std::string>& rows,
@@ -312,6 +319,8 @@ SweepSummary run_sweep(const std::vector<SweepAxis>& axes, SweepEvaluator& evalu
     spdlog::warn("{}: discarding a torn last line (the previous run was interrupted while writing)",
                  partial);
   std::erase_if(rows, [&](const auto& row) { return !options.shard.contains(row.first); });
+  // A point that failed before is evaluated again (its input may have been fixed since).
+  std::erase_if(rows, [&](const auto& row) { return row_has_error(row.second, options.format); });
   summary.resumed = rows.size();
   if (summary.resumed)
     spdlog::info("resuming: {} of {} points already done", summary.resumed, summary.shard_points);
@@ -368,15 +377,16 @@ SweepSummary run_sweep(const std::vector<SweepAxis>& axes, SweepEvaluator& evalu
   return summary;
 }
 
-std::size_t merge_sweeps(const std::vector<std::string>& inputs, const std::string& output,
-                         SweepFormat format) {
+MergeSummary merge_sweeps(const std::vector<std::string>& inputs, const std::string& output,
+                          SweepFormat format) {
   if (inputs.empty()) throw UsageError("merge needs at least one input file");
+  check_output_path("merge's output", output, inputs);
   std::string header;
   std::map<std::size_t, std::string> rows;
   for (const std::string& input : inputs) {
     bool torn = false;
-    const std::vector<std::string> lines = complete_lines(input, torn);
     if (!fs::exists(input)) throw InputError(fmt::format("{}: cannot open file", input));
+    const std::vector<std::string> lines = complete_lines(input, torn);
     if (torn) spdlog::warn("{}: ignoring a torn last line", input);
     std::size_t first = 0;
     if (format == SweepFormat::Csv && !lines.empty()) {
@@ -398,7 +408,10 @@ std::size_t merge_sweeps(const std::vector<std::string>& inputs, const std::stri
     spdlog::warn("merged {} rows but point indices reach {}: some points are missing", rows.size(),
                  rows.rbegin()->first);
   write_file_atomically(output, join_rows(header, rows));
-  return rows.size();
+  MergeSummary summary;
+  summary.rows = rows.size();
+  for (const auto& [point, line] : rows) summary.failed += row_has_error(line, format);
+  return summary;
 }
 
 std::string sweep_header(const std::vector<SweepAxis>& axes, const SweepEvaluator& evaluator) {

@@ -54,7 +54,8 @@ class SweepEvaluator {
   virtual std::vector<std::string> columns() const = 0;
   virtual bool is_text(const std::string& column) const = 0;  // quoted in JSON
   // One value per column; throw input::InputError or InputError for a point that cannot be
-  // evaluated (recorded in the row's `error` column; the sweep goes on).
+  // evaluated (recorded in the row's `error` column; the sweep goes on, and exits with code 2 at
+  // the end). A rerun evaluates the points that failed again.
   virtual std::vector<std::string> evaluate(const std::vector<SweepAxis>& axes,
                                             const SweepPoint& point) = 0;
 };
@@ -113,9 +114,13 @@ struct SweepRow {
 std::vector<SweepRow> read_sweep_rows(const std::string& path, SweepFormat format);
 
 // Combines sweep outputs (shards, or partial files) into one sorted file, written atomically. All
-// inputs must have the same columns; a point present twice must have identical rows. Returns the
-// number of rows.
-std::size_t merge_sweeps(const std::vector<std::string>& inputs, const std::string& output,
-                         SweepFormat format);
+// inputs must have the same columns; a point present twice must have identical rows. The output
+// may not be one of the inputs; an input may not be a directory.
+struct MergeSummary {
+  std::size_t rows = 0;
+  std::size_t failed = 0;  // rows with an error
+};
+MergeSummary merge_sweeps(const std::vector<std::string>& inputs, const std::string& output,
+                          SweepFormat format);
 
 }  // namespace moesim::cli

@@ -151,7 +151,22 @@ void write_file_atomically(const std::string& path, std::string_view content) {
   }
 }
 
+void check_output_path(std::string_view what, const std::string& output,
+                       const std::vector<std::string>& inputs) {
+  for (const std::string& input : inputs) {
+    std::error_code error;
+    if (std::filesystem::equivalent(output, input, error))
+      throw UsageError(
+          fmt::format("{} {}: that is an input of this command ({}); refusing to "
+                      "write over it",
+                      what, output, input));
+  }
+}
+
 std::string read_file(const std::string& path) {
+  std::error_code error;
+  if (std::filesystem::is_directory(path, error))
+    throw InputError(fmt::format("{}: is a directory, expected a file", path));
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(fmt::format("{}: cannot open file", path));
   std::ostringstream content;

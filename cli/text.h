@@ -34,6 +34,12 @@ class Table {
 // Writes `content` to `path` atomically (temporary file in the same directory + rename). Throws
 // InputError.
 void write_file_atomically(const std::string& path, std::string_view content);
-std::string read_file(const std::string& path);  // throws InputError
+// Throws InputError if the file cannot be read or is a directory.
+std::string read_file(const std::string& path);
+// Refuses (UsageError) an output path that is one of the command's input files, by any name
+// (symbolic and hard links included): moesim never writes over what it reads. `what` names the
+// output in the message ("--trace").
+void check_output_path(std::string_view what, const std::string& output,
+                       const std::vector<std::string>& inputs);
 
 }  // namespace moesim::cli

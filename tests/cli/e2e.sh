@@ -75,6 +75,63 @@ expect 2 "command line: key 'decode.compute': unknown value 'measured'" -- \
   run configs/scenarios/ep72-h200-9x.yaml --set compute=measured
 expect 2 "command line: key 'decode.batch_per_gpu': expected an integer" -- \
   run configs/scenarios/ep72-h200-9x.yaml --set batch_per_gpu=many
+# Hardening (issue 14): every class of input that crashed moesim, made it work without end or exhaust memory,
+# or gave a silent wrong answer, is now one line naming file:line: key (or the flag) and a non-zero exit code.
+# Crashes: non-finite numbers, keys that are not names, directories where a file is expected.
+expect 2 "$bad/inf-bandwidth.yaml:10: key 'fabric.scale_up.bandwidth': expected a finite number" -- \
+  run $bad/inf-bandwidth.yaml
+expect 2 "$bad/fabrics/inf-bandwidth.yaml:8: key 'scale_up.bandwidth': expected a finite number" -- \
+  topo $bad/fabrics/inf-bandwidth.yaml
+expect 2 "$bad/non-scalar-key.yaml:4: a key must be a plain name" -- run $bad/non-scalar-key.yaml
+for command in run topo compare claim; do
+  expect 2 "configs/scenarios: is a directory" -- $command configs/scenarios
+done
+expect 2 "does/not/exist" -- validate --configs does/not/exist
+# Work that cannot fit: refused from the counts, saying how much it would take and which key drives it.
+expect 2 "$bad/too-many-gpus.yaml:7: key 'fabric.servers': the fabric is too large: it would have 1,000,000,000,000 GPUs" \
+  -- run $bad/too-many-gpus.yaml
+expect 2 "$bad/fabrics/too-many-gpus.yaml:5: key 'servers': the fabric is too large" -- topo $bad/fabrics/too-many-gpus.yaml
+expect 2 "$bad/too-many-racks.yaml:7: key 'fabric.racks': the fabric is too large: it would have 72,000,000 GPUs" -- \
+  run $bad/too-many-racks.yaml
+expect 2 "$bad/alias-links.yaml:14: key 'fabric.links[5].from': the fabric is too large" "4,800,000 directed links" -- \
+  run $bad/alias-links.yaml
+expect 2 "$bad/alias-bomb.yaml:3: the file expands to more than 200000 values" -- run $bad/alias-bomb.yaml
+expect 2 "$bad/too-many-steps.yaml:6: key 'decode.steps': simulating it would need about 4.8 GB of memory" -- \
+  run $bad/too-many-steps.yaml
+expect 2 "command line: key 'decode.steps': it would simulate about 512 million messages" -- \
+  run configs/scenarios/ep72-gb200-nvl72.yaml --set ep_size=8 --set steps=1000000
+expect 1 "--lps 1,000,000,000: that many logical processes" "about 50.0 GB" -- selfcheck --lps 1000000000
+# Silent wrong answers: NaN, duplicate keys, second documents.
+expect 2 "$bad/nan-reserve.yaml:9: key 'memory.reserve_fraction': expected a finite number" -- run $bad/nan-reserve.yaml
+expect 2 "$bad/nan-acceptance.yaml:6: key 'decode.mtp_acceptance': expected a finite number" -- \
+  run $bad/nan-acceptance.yaml
+expect 2 "$bad/duplicate-key.yaml:6: key 'ep_size' appears twice" -- run $bad/duplicate-key.yaml
+expect 2 "$bad/second-document.yaml:5: a second YAML document" -- run $bad/second-document.yaml
+# Misleading messages: values beyond simulated time or memory are refused at load, saying what is too large.
+expect 2 "$bad/tiny-bandwidth.yaml:12: key 'fabric.scale_out.nic_bandwidth': '1e-300 GB/s' is out of range" -- \
+  run $bad/tiny-bandwidth.yaml
+expect 2 "$bad/huge-latency.yaml:12: key 'fabric.scale_up.link_latency': duration '1e10 s' is too large" -- \
+  run $bad/huge-latency.yaml
+expect 2 "$bad/nan-latency.yaml:14: key 'fabric.overheads.scale_up': expected a finite number" -- run $bad/nan-latency.yaml
+expect 2 "$bad/huge-hbm.yaml:7: key 'gpu.hbm_capacity': '1e300 B' is out of range" -- run $bad/huge-hbm.yaml
+expect 2 "$bad/huge-element.yaml:6: key 'decode.dispatch_bytes_per_element': must be a number > 0 and <= 16" -- \
+  run $bad/huge-element.yaml
+# Outputs never replace inputs (usage error, the input untouched).
+printf 'source: "test fixture"\ninclude: %s/configs/scenarios/ep72-gb200-nvl72.yaml\n' "$PWD" >"$work/S.yaml"
+cp "$work/S.yaml" "$work/S.copy"
+expect 1 "--trace $work/S.yaml: that is an input of this command" -- run "$work/S.yaml" --trace "$work/S.yaml"
+expect 1 "--trace configs/scenarios/deepseek-v3-decode.yaml: that is an input" -- \
+  run "$work/S.yaml" --trace configs/scenarios/deepseek-v3-decode.yaml
+cmp -s "$work/S.yaml" "$work/S.copy" || fail "run --trace overwrote its scenario"
+expect 1 "--dot configs/fabrics/tiny-2x2.yaml: that is an input" -- \
+  topo configs/fabrics/tiny-2x2.yaml --dot configs/fabrics/tiny-2x2.yaml
+expect 1 "--out $work/S.yaml: that is an input" -- sweep "$work/S.yaml" --vary ep_size=8 --out "$work/S.yaml" --format csv
+# An unknown log level must not switch the error messages off.
+MOESIM_LOG=bogus "$moesim" run "$work/missing.yaml" 2>"$work/err"
+[ $? -eq 2 ] || fail "MOESIM_LOG=bogus: expected exit code 2"
+grep -q "MOESIM_LOG='bogus' is not a log level" "$work/err" || fail "MOESIM_LOG=bogus: no warning"
+grep -q "missing.yaml: cannot open file" "$work/err" || fail "MOESIM_LOG=bogus: the error message disappeared"
+
 for file in $bad/*.yaml; do
   "$moesim" run "$file" >/dev/null 2>"$work/err"
   [ "$(wc -l <"$work/err")" -eq 1 ] || fail "$file: expected exactly one line on stderr, got: $(cat "$work/err")"
@@ -135,6 +192,16 @@ expect 0 "merge: 6 rows from 3 file(s)" -- merge "$work/merged.csv" "$work/part0
 cmp -s "$work/whole.csv" "$work/merged.csv" || fail "shards merged differ from the unsharded sweep"
 expect 0 "0 evaluated, 6 resumed" -- "${sweep[@]}" --out "$work/whole.csv"
 [ "$(wc -l <"$work/whole.csv")" -eq 7 ] || fail "sweep output should have a header and 6 rows"
+# A point that fails is a row with its error and exit code 2 (the others are kept); merge says so too. A merge
+# output may not be an input, nor an input a directory.
+expect 2 "2 points: 2 evaluated, 0 resumed, 1 with errors" "1 of 2 points could not be evaluated" -- \
+  sweep configs/scenarios/ep72-gb200-nvl72.yaml --vary ep_size=8,1000 --set batch_per_gpu=4 --out "$work/failed.csv" --quiet
+grep -q "key 'decode.ep_size': EP size 1000 exceeds the 72 GPUs" "$work/failed.csv" || fail "failed row lacks its error"
+expect 2 "merge: 2 rows" "1 of the 2 rows record points that could not be evaluated" -- merge "$work/m.csv" "$work/failed.csv"
+expect 1 "that is an input of this command" -- merge "$work/part0.csv" "$work/part0.csv" "$work/part1.csv"
+mkdir -p "$work/directory"
+expect 2 "$work/directory: is a directory" -- merge "$work/m2.csv" "$work/directory"
+[ ! -e "$work/m2.csv" ] || fail "merge wrote an output for a directory input"
 
 # search: a small space (DeepSeek-V3 at EP8 in an NVL72 rack, analytic network), its targets and exit codes.
 nvl72=(search configs/scenarios/ep72-gb200-nvl72.yaml --network analytic --quiet)

@@ -32,7 +32,9 @@ class ProductEvaluator final : public SweepEvaluator {
     long long product = 1;
     for (const std::string& value : point.values) product *= std::stoll(value);
     if (product == 0) throw input::InputError("fake.yaml:3: key 'decode.x': zero");
-    return {std::to_string(product), "p" + std::to_string(point.index)};
+    std::string label = "p";
+    label += std::to_string(point.index);
+    return {std::to_string(product), label};
   }
   std::size_t calls() const { return calls_; }
 
@@ -170,9 +172,10 @@ TEST_F(SweepTest, ShardsMergeToTheUnshardedOutput) {
           run_sweep(axes(), part, options(parts.back(), 2, Shard{shard, 3}));
       EXPECT_EQ(summary.shard_points, 4u);  // 12 points, every third
     }
-    EXPECT_EQ(merge_sweeps(parts, path("merged" + extension),
-                           sweep_format("x" + extension, std::nullopt)),
-              12u);
+    const MergeSummary merged = merge_sweeps(parts, path("merged" + extension),
+                                             sweep_format("x" + extension, std::nullopt));
+    EXPECT_EQ(merged.rows, 12u);
+    EXPECT_EQ(merged.failed, 0u);
     EXPECT_EQ(read_file(path("merged" + extension)), read_file(path("whole" + extension)));
   }
 }
@@ -186,6 +189,16 @@ TEST_F(SweepTest, MergeRejectsConflictingRows) {
   EXPECT_THROW(merge_sweeps({path("a.csv"), path("c.csv")}, path("m.csv"), SweepFormat::Csv),
                InputError);
   EXPECT_THROW(merge_sweeps({path("missing.csv")}, path("m.csv"), SweepFormat::Csv), InputError);
+  // A directory is not a sweep file; the output may not be one of the inputs.
+  EXPECT_THROW(merge_sweeps({directory_.string()}, path("m.csv"), SweepFormat::Csv), InputError);
+  EXPECT_THROW(merge_sweeps({path("a.csv")}, path("a.csv"), SweepFormat::Csv), UsageError);
+}
+
+TEST_F(SweepTest, MergeCountsFailedRows) {
+  write_file_atomically(path("a.csv"), "point,vary.a,x,error\n0,1,5,\n1,2,,\"bad, input\"\n");
+  const MergeSummary merged = merge_sweeps({path("a.csv")}, path("m.csv"), SweepFormat::Csv);
+  EXPECT_EQ(merged.rows, 2u);
+  EXPECT_EQ(merged.failed, 1u);
 }
 
 }  // namespace
