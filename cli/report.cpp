@@ -71,7 +71,9 @@ void visit_values(const Scenario* scenario, const RunResult* result, bool includ
                   {"combine", &workloads::DecodeMetrics::combine},
                   {"dispatch_per_gpu", &workloads::DecodeMetrics::dispatch_per_gpu},
                   {"combine_per_gpu", &workloads::DecodeMetrics::combine_per_gpu}};
-  for (const auto& [phase, member] : phases) {
+  for (const auto& [phase, field] : phases) {
+    // A copy: C++20 lambdas may not capture a structured binding (clang rejects it).
+    const auto member = field;
     put(fmt::format("{}_mean_us", phase), [&] { return number((m->*member).mean_us); });
     put(fmt::format("{}_p50_us", phase), [&] { return number((m->*member).p50_us); });
     put(fmt::format("{}_p99_us", phase), [&] { return number((m->*member).p99_us); });
