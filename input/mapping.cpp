@@ -1,5 +1,6 @@
 #include "input/mapping.h"
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -70,20 +71,89 @@ class Checker {
   std::size_t values_ = 0;
 };
 
-YAML::Node parse_single_document(const std::string& text, const std::string& name) {
-  std::vector<YAML::Node> documents;
+// Counts the parser's events without building nodes, so that what yaml-cpp cannot end is stopped:
+// yaml-cpp 0.7 (Debian 12) never consumes a ',', ']' or '}' outside a flow collection and turns it
+// into empty documents forever (LoadAll ran out of memory on a file holding just ","; found by the
+// fuzz target, tests/fuzz/regressions/). A document is also stopped after kMaxEvents events: a file
+// that long has more values than Checker allows anyway.
+class EventCounter final : public YAML::EventHandler {
+ public:
+  static constexpr std::size_t kMaxEvents = 4 * Mapping::kMaxValues + 16;
+  struct TooMany {};
+  struct SecondDocument {
+    YAML::Mark start;
+  };
+
+  bool in_second_document = false;
+
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    if (in_second_document) throw SecondDocument{mark};
+  }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override { tick(); }
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override { tick(); }
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {
+    tick();
+  }
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {
+    tick();
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {
+    tick();
+  }
+  void OnMapEnd() override {}
+
+ private:
+  void tick() {
+    if (++events_ > kMaxEvents) throw TooMany{};
+  }
+  std::size_t events_ = 0;
+};
+
+// False for an empty file (no document). Throws InputError for a syntax error, a second document
+// or content yaml-cpp cannot consume.
+bool parses_as_one_document(const std::string& text, const std::string& name) {
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  EventCounter counter;
   try {
-    documents = YAML::LoadAll(text);
+    if (!parser.HandleNextDocument(counter)) return false;
+    counter.in_second_document = true;
+    parser.HandleNextDocument(counter);
+  } catch (const YAML::Exception& error) {
+    throw InputError(location_text(name, line_number(error.mark)) + ": " + error.msg);
+  } catch (const EventCounter::TooMany&) {
+    throw InputError(name + ": more than " + std::to_string(Mapping::kMaxValues) +
+                     " values; moesim refuses it");
+  } catch (const EventCounter::SecondDocument& second) {
+    const auto pos = static_cast<std::size_t>(std::max(second.start.pos, 0));
+    if (text.compare(pos, 3, "---") == 0)
+      throw InputError(
+          location_text(name, line_number(second.start)) +
+          ": a second YAML document ('---') in one file is not supported; split the file");
+    throw InputError(name +
+                     ": cannot be read as YAML: something after the top-level mapping is not a "
+                     "'key: value' line (a ',', ']' or '}' outside [ ] or { }?)");
+  }
+  return true;
+}
+
+YAML::Node parse_single_document(const std::string& text, const std::string& name) {
+  if (!parses_as_one_document(text, name))
+    throw InputError(name + ": empty file (expected a mapping of key: value)");
+  YAML::Node document;
+  try {
+    document = YAML::Load(text);
   } catch (const YAML::Exception& error) {
     throw InputError(location_text(name, line_number(error.mark)) + ": " + error.msg);
   }
-  if (documents.empty()) throw InputError(name + ": empty file (expected a mapping of key: value)");
-  if (documents.size() > 1)
-    fail_at(name, documents[1],
-            "a second YAML document ('---') in one file is not supported; split the file");
-  Checker(name).check(documents[0], 0);
-  if (!documents[0].IsMap()) fail_at(name, documents[0], "expected a mapping of key: value");
-  return documents[0];
+  Checker(name).check(document, 0);
+  if (!document.IsMap()) fail_at(name, document, "expected a mapping of key: value");
+  return document;
 }
 
 std::string scalar_or_empty(const YAML::Node& node) {

@@ -106,7 +106,7 @@ expect 2 "$bad/nan-reserve.yaml:9: key 'memory.reserve_fraction': expected a fin
 expect 2 "$bad/nan-acceptance.yaml:6: key 'decode.mtp_acceptance': expected a finite number" -- \
   run $bad/nan-acceptance.yaml
 expect 2 "$bad/duplicate-key.yaml:6: key 'ep_size' appears twice" -- run $bad/duplicate-key.yaml
-expect 2 "$bad/second-document.yaml:5: a second YAML document" -- run $bad/second-document.yaml
+expect 2 "$bad/second-document.yaml:4: a second YAML document" -- run $bad/second-document.yaml
 # Misleading messages: values beyond simulated time or memory are refused at load, saying what is too large.
 expect 2 "$bad/tiny-bandwidth.yaml:12: key 'fabric.scale_out.nic_bandwidth': '1e-300 GB/s' is out of range" -- \
   run $bad/tiny-bandwidth.yaml

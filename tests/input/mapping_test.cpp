@@ -83,7 +83,13 @@ TEST(Mapping, RejectsDuplicateKeysAndSecondDocuments) {
             "f.yaml:4: key 'ep' appears twice in the same mapping (first at line 3)");
   EXPECT_EQ(
       error_of("a: 1\n---\nb: 2\n"),
-      "f.yaml:3: a second YAML document ('---') in one file is not supported; split the file");
+      "f.yaml:2: a second YAML document ('---') in one file is not supported; split the file");
+  EXPECT_EQ(error_of("# only a comment\n"),
+            "f.yaml: empty file (expected a mapping of key: value)");
+  // yaml-cpp 0.7 turns a stray ',' into empty documents without end (fuzz regression).
+  for (const char* stray : {",", "a: 1\n,\n", ", a: b\n", "a: 1\n]\n", "}\n"})
+    EXPECT_NE(error_of(stray).rfind("f.yaml", 0), std::string::npos) << stray;
+  EXPECT_NE(error_of(",").find("cannot be read as YAML"), std::string::npos);
   EXPECT_EQ(error_of(""), "f.yaml: empty file (expected a mapping of key: value)");
   EXPECT_EQ(error_of("- 1\n- 2\n"), "f.yaml:1: expected a mapping of key: value");
 }
