@@ -145,27 +145,41 @@ std::string bytes_text(double bytes) {
 
 }  // namespace
 
+namespace {
+FabricLimits limits_in_force;
+}  // namespace
+
+const FabricLimits& fabric_limits() {
+  return limits_in_force;
+}
+
+void set_fabric_limits(const FabricLimits& limits) {
+  limits_in_force = limits;
+}
+
 std::string fabric_size_problem(const FabricSize& size) {
+  const FabricLimits& limits = fabric_limits();
   const std::string what = "it would have " + with_commas(static_cast<double>(size.gpus)) +
                            " GPUs, " + with_commas(static_cast<double>(size.vertices)) +
                            " vertices and " + with_commas(static_cast<double>(size.links)) +
                            " directed links";
-  if (size.vertices > kMaxFabricVertices)
+  if (size.vertices > limits.vertices)
     return what + "; moesim builds fabrics of at most " +
-           with_commas(static_cast<double>(kMaxFabricVertices)) + " vertices";
-  if (size.links > kMaxFabricLinks)
+           with_commas(static_cast<double>(limits.vertices)) + " vertices";
+  if (size.links > limits.links)
     return what + "; moesim builds fabrics of at most " +
-           with_commas(static_cast<double>(kMaxFabricLinks)) + " directed links";
-  if (size.routing_table_bytes() > kMaxRoutingTableBytes)
+           with_commas(static_cast<double>(limits.links)) + " directed links";
+  if (size.routing_table_bytes() > limits.routing_table_bytes)
     return what + ", and its routing tables (2 bytes per GPU x vertex) would take " +
            bytes_text(size.routing_table_bytes()) + "; the limit is " +
-           bytes_text(kMaxRoutingTableBytes) + " (about 11,000 GPUs on HGX servers or NVL72 racks)";
-  if (size.route_search_steps() > kMaxRouteSearchSteps)
+           bytes_text(limits.routing_table_bytes) +
+           " (about 11,000 GPUs on HGX servers or NVL72 racks)";
+  if (size.route_search_steps() > limits.route_search_steps)
     return what +
            ", and computing its routes (a search over every vertex and link from each GPU) "
            "would take " +
            with_commas(size.route_search_steps()) + " steps; the limit is " +
-           with_commas(kMaxRouteSearchSteps);
+           with_commas(limits.route_search_steps);
   return {};
 }
 
@@ -228,9 +242,10 @@ FabricBuilder& FabricBuilder::operator=(FabricBuilder&&) noexcept = default;
 namespace {
 
 void check_vertex_count(std::size_t vertices) {
-  if (vertices >= kMaxFabricVertices)
+  if (vertices >= fabric_limits().vertices)
     throw std::invalid_argument("FabricBuilder: more than " +
-                                with_commas(static_cast<double>(kMaxFabricVertices)) + " vertices");
+                                with_commas(static_cast<double>(fabric_limits().vertices)) +
+                                " vertices");
 }
 
 void check_duration(sim::Picoseconds value, const char* what) {
@@ -267,9 +282,9 @@ LinkId FabricBuilder::add_link(VertexId from, VertexId to, double bandwidth_byte
   if (!(bandwidth_bytes_per_second > 0) || !std::isfinite(bandwidth_bytes_per_second))
     throw std::invalid_argument("FabricBuilder: link bandwidth must be finite and > 0");
   check_duration(latency, "link latency");
-  if (data_->links.size() >= kMaxFabricLinks)
+  if (data_->links.size() >= fabric_limits().links)
     throw std::invalid_argument("FabricBuilder: more than " +
-                                with_commas(static_cast<double>(kMaxFabricLinks)) +
+                                with_commas(static_cast<double>(fabric_limits().links)) +
                                 " directed links");
   data_->links.push_back(Link{from, to, bandwidth_bytes_per_second, latency, tier});
   return static_cast<LinkId>(data_->links.size() - 1);
