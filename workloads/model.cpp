@@ -416,7 +416,8 @@ ModelSpec load_model(const input::Mapping& map) {
     if (!(map.number_or(key, 0) >= 0 && map.number_or(key, 0) <= 1e9))
       map.fail(key, "must be a count of billions from 0 to 1e9");
 
-  if (m.layers == 0) map.fail("layers", "must be > 0");
+  // The decode step numbers layers in 16 bits; the largest models have about a hundred.
+  if (m.layers == 0 || m.layers > 65'535) map.fail("layers", "must be from 1 to 65,535");
   if (m.dense_layers > m.layers) map.fail("dense_layers", "exceeds layers");
   if (m.hidden == 0) map.fail("hidden_size", "must be > 0");
   if (m.vocab == 0) map.fail("vocab_size", "must be > 0");
