@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cmath>
 #include <ctime>
+#include <filesystem>
 #include <map>
 #include <ostream>
 #include <set>
@@ -497,6 +498,15 @@ void run_compute(std::ostream& out, const ParsedArgs& args, const std::string& c
 
 int run_validate(const ParsedArgs& args, CommandContext& context) {
   const std::string configs = args.value_or("configs", configs_directory(context));
+  if (const auto path = args.value("csv")) {
+    // Every input of validate lives under <configs>/validation/: --csv may not name one of them.
+    std::vector<std::string> inputs;
+    std::error_code error;
+    for (auto it = std::filesystem::recursive_directory_iterator(configs + "/validation", error);
+         !error && it != std::filesystem::recursive_directory_iterator(); it.increment(error))
+      if (it->is_regular_file(error)) inputs.push_back(it->path().string());
+    check_output_path("--csv", *path, inputs);
+  }
   std::ostream& out = context.out;
   Targets targets;
   std::string csv =
