@@ -12,6 +12,7 @@ packages=(
   libsimgrid-dev    # independent oracle for the flow model (tests/crosscheck)
   gnuplot-nox       # sweep plots
   clang-format      # the style check in tools/test.sh
+  clang libclang-rt-dev llvm  # the fuzz target: clang++, libFuzzer and sanitizer runtimes, llvm-symbolizer
 )
 missing=()
 for package in "${packages[@]}"; do
