@@ -57,7 +57,7 @@ void print_memory_fit(std::ostream& out, const MemoryFitTable& table, const std:
                       result.implied_reserve_fraction
                           ? fmt::format("{:.1f} %", 100 * *result.implied_reserve_fraction)
                           : "-"});
-    if (result.raw_matches && !*result.raw_matches)
+    if (result.raw_matches && !*result.raw_matches && result.implied_trunk_fraction)
       notes.push_back(fmt::format(
           "{}: the formula gives {} but the article prints {} ({:+.1f} %); that figure needs d = "
           "{:.2f} % instead of {:.0f} %.",

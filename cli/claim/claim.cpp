@@ -66,6 +66,44 @@ ClaimInputs load_claim_inputs(const input::Mapping& claim_file) {
   l.h200_nic_bytes_per_second = links.quantity("h200_nic_bandwidth", Quantity::BytesPerSecond);
   l.h200_gpus_per_server = links.number("h200_gpus_per_server");
   l.routed_experts_per_token = links.number("routed_experts_per_token");
+
+  // Every figure is a count, a size, a rate, a time or a ratio that the arithmetic divides by: zero
+  // or a negative value would print infinities and NaNs with exit code 0.
+  auto positive = [](const input::Mapping& map, std::string_view key, double value) {
+    if (!(value > 0)) map.fail(key, "must be > 0");
+  };
+  for (const auto& [key, value] :
+       {std::pair<std::string_view, double>{"gpus", a.gpus},
+        {"tokens_per_gpu", a.tokens_per_gpu},
+        {"experts_per_token", a.experts_per_token},
+        {"hidden_size", a.hidden_size},
+        {"bytes_per_element", a.bytes_per_element},
+        {"servers", a.servers},
+        {"nvl72_aggregate_bandwidth", a.nvl72_aggregate_bytes_per_second},
+        {"h200_aggregate_bandwidth", a.h200_aggregate_bytes_per_second},
+        {"stated_bandwidth_ratio", a.stated_bandwidth_ratio},
+        {"stated_nvl72_layer_time", a.stated_nvl72_layer_seconds},
+        {"stated_h200_layer_time", a.stated_h200_layer_seconds},
+        {"stated_ratio", a.stated_ratio},
+        {"stated_tps_ratio", std::min(a.stated_tps_ratio_low, a.stated_tps_ratio_high)}})
+    positive(article, key, value);
+  for (const auto& [key, value] :
+       {std::pair<std::string_view, double>{"bytes_per_element", d.bytes_per_element},
+        {"tokens", d.tokens},
+        {"experts_per_token", d.experts_per_token},
+        {"hidden_size", d.hidden_size},
+        {"infiniband_bandwidth", d.infiniband_bytes_per_second},
+        {"nvlink_bandwidth", d.nvlink_bytes_per_second},
+        {"stated_infiniband_time", d.stated_infiniband_seconds},
+        {"stated_nvlink_time", d.stated_nvlink_seconds},
+        {"stated_ratio", d.stated_ratio}})
+    positive(deepseek, key, value);
+  for (const auto& [key, value] : {std::pair<std::string_view, double>{
+                                       "nvl72_nvlink_bandwidth", l.nvl72_nvlink_bytes_per_second},
+                                   {"h200_nic_bandwidth", l.h200_nic_bytes_per_second},
+                                   {"h200_gpus_per_server", l.h200_gpus_per_server},
+                                   {"routed_experts_per_token", l.routed_experts_per_token}})
+    positive(links, key, value);
   return inputs;
 }
 
