@@ -32,7 +32,11 @@ int run_sweep_command(const ParsedArgs& args, CommandContext& context) {
   options.output = *output;
   options.format = sweep_format(*output, args.value("format"));
   const long long jobs = args.integer_or("jobs", 1);
-  if (jobs < 0) throw UsageError("--jobs must be >= 0 (0 = one per hardware thread)");
+  // Each job is a simulation with its own memory (up to the per-simulation limit): a few per core.
+  constexpr long long kMaxJobs = 256;
+  if (jobs < 0 || jobs > kMaxJobs)
+    throw UsageError(
+        fmt::format("--jobs must be from 0 to {} (0 = one per hardware thread)", kMaxJobs));
   options.jobs = jobs == 0 ? std::max(1u, std::thread::hardware_concurrency())
                            : static_cast<std::size_t>(jobs);
   if (const auto shard = args.value("shard")) options.shard = parse_shard(*shard);

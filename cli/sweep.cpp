@@ -42,8 +42,16 @@ SweepAxis parse_axis(const std::string& text) {
 }
 
 std::vector<SweepPoint> cartesian_points(const std::vector<SweepAxis>& axes) {
+  // Counted before any point is made: each axis is short enough, their product may not be.
   std::size_t count = 1;
-  for (const SweepAxis& axis : axes) count *= axis.values.size();
+  for (const SweepAxis& axis : axes) {
+    if (axis.values.empty() || count > kMaxSweepPoints / axis.values.size())
+      throw UsageError(fmt::format(
+          "the --vary axes make more than {} points (the product of their value counts); split "
+          "the sweep",
+          kMaxSweepPoints));
+    count *= axis.values.size();
+  }
   std::vector<SweepPoint> points(count);
   for (std::size_t index = 0; index < count; ++index) {
     points[index].index = index;

@@ -34,6 +34,9 @@ struct SweepPoint {
   std::size_t index = 0;            // position in the cartesian product (first axis varies slowest)
   std::vector<std::string> values;  // one per axis
 };
+// At most kMaxSweepPoints points (UsageError beyond): the sweep holds every point and row in
+// memory.
+inline constexpr std::size_t kMaxSweepPoints = 1'000'000;
 std::vector<SweepPoint> cartesian_points(const std::vector<SweepAxis>& axes);
 
 struct Shard {
