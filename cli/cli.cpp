@@ -157,9 +157,9 @@ std::string program_help() {
   text +=
       "\n'moesim COMMAND --help' describes a command. Exit codes: 0 ok, 1 usage error, 2 bad input "
       "or\nconfiguration (the message names file:line: key), 3 internal error, 4 targets not met "
-      "(validate, search).\nResults go to stdout, logs to stderr (MOESIM_LOG=debug|info|warn|error "
-      "sets "
-      "the level).\n";
+      "(validate, search).\nResults go to stdout, logs and progress to stderr "
+      "(MOESIM_LOG=debug|info|warn|error sets the level).\nLimits and what is validated: "
+      "docs/scenarios.md, 'Errors and limits'.\n";
   return text;
 }
 
