@@ -421,7 +421,9 @@ std::vector<HeldAsideResult> leave_one_system_out(
     }
   }
   std::vector<HeldAsideResult> results;
-  for (const auto& [key, system] : order) {
+  for (const auto& [key, held_system] : order) {
+    // A copy: C++20 lambdas may not capture a structured binding (clang rejects it).
+    const auto& system = held_system;
     const KernelSetSpec& spec = sets.at(key);
     std::vector<std::size_t> of_system;
     std::vector<std::size_t> others;

@@ -176,7 +176,9 @@ void print_term_ablation(std::ostream& out, const calibration::CalibrationData& 
         variants.emplace_back(
             fmt::format("without {}", calibration::to_string(static_cast<KernelTerm>(t))), without);
       }
-    for (const auto& [name, terms] : variants) {
+    for (const auto& [name, variant_terms] : variants) {
+      // A copy: C++20 lambdas may not capture a structured binding (clang rejects it).
+      const auto& terms = variant_terms;
       auto stats_of = [&](auto fit_filter, auto test_filter, bool uncounted = false) {
         std::vector<std::size_t> fit_points, test_points;
         for (std::size_t i : members) {
