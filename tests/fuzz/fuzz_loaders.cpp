@@ -118,6 +118,7 @@ void cap(workloads::DecodeConfig& decode, const workloads::ModelSpec& model,
       {decode.ep_size, kMaxEp, static_cast<std::uint32_t>(fabric.gpu_count())});
   decode.batch_per_gpu = std::min(decode.batch_per_gpu, kMaxBatch);
   decode.steps = 1;
+  decode.prefetch_gating = false;
   decode.mtp_draft_tokens = std::min(decode.mtp_draft_tokens, 1u);
   if (model.moe_layer_count() > 2) decode.sampled_moe_layers = 2;
 }
@@ -206,7 +207,8 @@ void fuzz_scenario(const std::string& text) {
     for (const auto network : {workloads::NetworkKind::Analytic, workloads::NetworkKind::Flow}) {
       loaded.decode.network = network;
       const bool trace = network == workloads::NetworkKind::Flow;
-      const scenario::RunResult result = scenario::simulate(loaded, trace);
+      const scenario::RunResult result =
+          scenario::simulate(loaded, {.record_timeline = trace, .prefetch_gating = false});
       check_answer(loaded, result);
       if (trace) cli::render_trace(loaded, result.metrics);
     }
