@@ -130,7 +130,9 @@ DecodeWork estimate_decode_work(const ModelSpec& model, const topology::Fabric& 
   // Communication's simulated time: every byte over the slowest link, plus each phase's fixed
   // costs, overheads and route latencies in sequence.
   double fraction = 1;
-  for (double f : c.calibration.bandwidth_fraction) fraction = std::min(fraction, f);
+  for (const auto* fractions :
+       {&c.calibration.bandwidth_fraction, &c.calibration.combine_bandwidth_fraction})
+    for (double f : *fractions) fraction = std::min(fraction, f);
   const double token_bytes_both =
       token_bytes(model.hidden, c.dispatch_bytes_per_element, c.dispatch_scale_factors) +
       token_bytes(model.hidden, c.combine_bytes_per_element, false);
