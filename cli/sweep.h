@@ -34,9 +34,9 @@ struct SweepPoint {
   std::size_t index = 0;            // position in the cartesian product (first axis varies slowest)
   std::vector<std::string> values;  // one per axis
 };
-// At most kMaxSweepPoints points (UsageError beyond): the sweep holds every point and row in
-// memory.
-inline constexpr std::size_t kMaxSweepPoints = 1'000'000;
+// At most kMaxSweepPoints points (UsageError beyond): the sweep holds every point and row (about a
+// kilobyte each) in memory, and 100,000 simulations already take days.
+inline constexpr std::size_t kMaxSweepPoints = 100'000;
 std::vector<SweepPoint> cartesian_points(const std::vector<SweepAxis>& axes);
 
 struct Shard {

@@ -101,7 +101,7 @@ expect 2 "$bad/too-many-steps.yaml:6: key 'decode.steps': simulating it would ne
 expect 2 "command line: key 'decode.steps': it would simulate about 512 million messages" -- \
   run configs/scenarios/ep72-gb200-nvl72.yaml --set ep_size=8 --set steps=1000000
 expect 1 "--lps 1,000,000,000: that many logical processes" "about 50.0 GB" -- selfcheck --lps 1000000000
-expect 1 "the --vary axes make more than 1000000 points" -- sweep configs/scenarios/ep72-gb200-nvl72.yaml \
+expect 1 "the --vary axes make more than 100000 points" -- sweep configs/scenarios/ep72-gb200-nvl72.yaml \
   --vary batch_per_gpu="$(seq -s, 1 1001)" --vary seed="$(seq -s, 1 1000)" --out "$work/big.csv"
 expect 1 "--jobs must be from 0 to 256" -- sweep configs/scenarios/ep72-gb200-nvl72.yaml --vary seed=1 --jobs 100000 \
   --out "$work/big.csv"
