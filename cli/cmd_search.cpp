@@ -1,10 +1,14 @@
 // `moesim search SCENARIO...`: the best layouts under per-user speed targets (cli/search.h).
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
+#include <filesystem>
+#include <optional>
 #include <ostream>
 
 #include "cli/cli.h"
 #include "cli/search.h"
+#include "cli/text.h"
 #include "scenario/parallel.h"
 
 namespace moesim::cli {
@@ -83,7 +87,9 @@ SearchOptions search_options(const ParsedArgs& args, std::vector<std::string> sc
     throw UsageError("--format needs --out FILE");
   }
   const long long jobs = args.integer_or("jobs", 1);
-  if (jobs < 0) throw UsageError("--jobs must be >= 0 (0 = one per hardware thread)");
+  // As sweep: each job is a simulation with its own memory.
+  if (jobs < 0 || jobs > 256)
+    throw UsageError("--jobs must be from 0 to 256 (0 = one per hardware thread)");
   options.sweep.jobs = jobs == 0 ? scenario::hardware_jobs() : static_cast<std::size_t>(jobs);
   if (const auto shard = args.value("shard")) options.sweep.shard = parse_shard(*shard);
   if (options.sweep.shard.count > 1 && options.sweep.output.empty())
@@ -95,13 +101,39 @@ SearchOptions search_options(const ParsedArgs& args, std::vector<std::string> sc
 
 namespace {
 
+// Nothing is written over the scenarios' files or a file an axis names (docs/scenarios.md "Errors
+// and limits").
+void check_outputs(const SearchOptions& options, const std::optional<std::string>& plot) {
+  std::vector<std::string> inputs;
+  for (const std::string& file : options.scenario_files) {
+    const std::vector<std::string> files = scenario::scenario_input_files(file, options.overrides);
+    inputs.insert(inputs.end(), files.begin(), files.end());
+  }
+  for (const SweepAxis& axis : options.vary)
+    for (const std::string& value : axis.values)
+      if (std::error_code error; std::filesystem::is_regular_file(value, error))
+        inputs.push_back(value);
+  if (!options.sweep.output.empty()) {
+    check_output_path("--out", options.sweep.output, inputs);
+    check_output_path("--out", options.sweep.output + ".partial", inputs);
+  }
+  if (plot) check_output_path("--plot", *plot, inputs);
+}
+
 int run_search_command(const ParsedArgs& args, CommandContext& context) {
   const SearchOptions options = search_options(args, args.positional);
   const auto plot = args.value("plot");
   if (plot && options.sweep.shard.count > 1)
     throw UsageError("--plot needs the whole search: merge the shards, then rerun without --shard");
+  check_outputs(options, plot);
   const SearchResult result = run_search(options);
   render_search(context.out, result);
+  if (result.pass.failed > 0) {
+    // As sweep: a configuration that could not be evaluated is bad input, not a result.
+    spdlog::error("{} configuration(s) could not be evaluated (the 'failed' lines above say why)",
+                  result.pass.failed);
+    return static_cast<int>(ExitCode::BadInput);
+  }
   if (result.dry_run) return static_cast<int>(ExitCode::Ok);
   if (!result.complete) {
     context.out << fmt::format(

@@ -130,6 +130,9 @@ cmp -s "$work/S.yaml" "$work/S.copy" || fail "run --trace overwrote its scenario
 expect 1 "--dot configs/fabrics/tiny-2x2.yaml: that is an input" -- \
   topo configs/fabrics/tiny-2x2.yaml --dot configs/fabrics/tiny-2x2.yaml
 expect 1 "--out $work/S.yaml: that is an input" -- sweep "$work/S.yaml" --vary ep_size=8 --out "$work/S.yaml" --format csv
+expect 1 "--out $work/S.yaml: that is an input" -- search "$work/S.yaml" --out "$work/S.yaml" --format csv
+expect 1 "--plot $work/S.yaml: that is an input" -- search "$work/S.yaml" --plot "$work/S.yaml"
+expect 1 "--jobs must be from 0 to 256" -- search "$work/S.yaml" --jobs 100000
 # An unknown log level must not switch the error messages off.
 MOESIM_LOG=bogus "$moesim" run "$work/missing.yaml" 2>"$work/err"
 [ $? -eq 2 ] || fail "MOESIM_LOG=bogus: expected exit code 2"
