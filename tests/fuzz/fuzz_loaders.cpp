@@ -7,9 +7,11 @@
 // workloads::InvalidDecodeConfig and sim::TimeOutOfRange where the simulation API is called
 // directly. Anything else escapes and aborts: a crash, a sanitizer report (ASan, UBSan), an
 // unexpected exception, a timeout or a memory blow-up is a finding. How to run it: docs/fuzzing.md.
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -44,8 +46,22 @@ struct Sandbox {
   std::string scenario;  // the file each input is written to
 };
 
+// libFuzzer often leaves with _Exit (a finding, -max_total_time), which skips atexit: each run
+// first removes the sandboxes of fuzzing processes that no longer exist.
+void remove_stale_sandboxes() {
+  std::error_code error;
+  for (const auto& entry : fs::directory_iterator(fs::temp_directory_path(), error)) {
+    const std::string name = entry.path().filename().string();
+    if (!name.starts_with("moesim-fuzz-")) continue;
+    const long pid = std::strtol(name.c_str() + 12, nullptr, 10);
+    if (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH)
+      fs::remove_all(entry.path(), error);
+  }
+}
+
 const Sandbox& sandbox() {
   static const Sandbox box = [] {
+    remove_stale_sandboxes();
     Sandbox made;
     made.root = fs::temp_directory_path() / ("moesim-fuzz-" + std::to_string(::getpid()));
     const fs::path configs = fs::path(MOESIM_SOURCE_DIR) / "configs";
