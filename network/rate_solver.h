@@ -31,6 +31,9 @@ class FlowRoutes {
   std::size_t stride() const { return stride_; }
   double capacity(LinkId link) const { return capacity_[link]; }
   std::size_t link_count() const { return capacity_.size(); }
+  // The representative of the link's series class (the class's smallest capacity): every flow
+  // that crosses one link of a class crosses all of them, so they carry the same flows.
+  LinkId constraint_of(LinkId link) const { return constraint_of_[link]; }
 
  private:
   void merge_series_links(const Fabric& fabric);

@@ -44,6 +44,7 @@ const std::initializer_list<std::string_view> kDecodeKeys{"ep_size",
                                                           "step_gap",
                                                           "dispatch_prepare",
                                                           "network",
+                                                          "fast_epoch_fraction",
                                                           "steps",
                                                           "sampled_moe_layers",
                                                           "seed",
@@ -262,9 +263,13 @@ workloads::DecodeConfig load_decode(const Section& decode, Scenario& scenario) {
   read("step_gap",
        [&](const Mapping& m) { config.step_costs.between_steps = m.duration("step_gap"); });
   read("network", [&](const Mapping& m) {
-    config.network = choice<NetworkKind>(
-        m, "network", {{"flow", NetworkKind::Flow}, {"analytic", NetworkKind::Analytic}});
+    config.network = choice<NetworkKind>(m, "network",
+                                         {{"flow", NetworkKind::Flow},
+                                          {"analytic", NetworkKind::Analytic},
+                                          {"fast", NetworkKind::Fast}});
   });
+  read("fast_epoch_fraction",
+       [&](const Mapping& m) { config.fast_epoch_fraction = m.number("fast_epoch_fraction"); });
   read("steps", [&](const Mapping& m) { config.steps = unsigned_integer(m, "steps"); });
   read("sampled_moe_layers", [&](const Mapping& m) {
     config.sampled_moe_layers = unsigned_integer(m, "sampled_moe_layers");
@@ -594,6 +599,8 @@ std::string_view to_string(workloads::NetworkKind kind) {
       return "flow";
     case workloads::NetworkKind::Analytic:
       return "analytic";
+    case workloads::NetworkKind::Fast:
+      return "fast";
   }
   return "?";
 }

@@ -97,6 +97,8 @@ void validate_values(const DecodeConfig& c) {
   for (sim::Picoseconds cost :
        {c.step_costs.per_layer, c.step_costs.sampling, c.step_costs.between_steps})
     fixed_cost("step_costs", cost);
+  if (!(c.fast_epoch_fraction >= 0 && std::isfinite(c.fast_epoch_fraction)))
+    fail("fast_epoch_fraction", "must be a finite number >= 0");
   if (c.steps == 0) fail("steps", "must be > 0");
   if (c.sampled_moe_layers == 1) fail("sampled_moe_layers", "must be 0 (every layer) or >= 2");
 }

@@ -18,7 +18,10 @@
 
 namespace moesim::workloads {
 
-enum class NetworkKind { Flow, Analytic };
+// Which network model carries the all-to-all (docs/fabrics.md): exact max-min fair flows (the
+// reference), the fast model (max-min re-solved at epochs, docs/fast-network.md) or the closed form
+// without contention.
+enum class NetworkKind { Flow, Analytic, Fast };
 
 // Real communication kernels are not ideal fluids: they reach a fraction of link bandwidth and pay
 // fixed costs per phase and per message (docs/validation.md). These named parameters are applied
@@ -81,6 +84,9 @@ struct DecodeConfig {
   // HBM kept free for CUDA graphs, workspaces and fragmentation (workloads/memory.h).
   double memory_reserve_fraction = 0;
   NetworkKind network = NetworkKind::Flow;
+  // network: fast only: starts and ends between two exact re-solves, as a fraction of the
+  // transferring flows (network::FastNetworkOptions; docs/fast-network.md). 0 = exact max-min.
+  double fast_epoch_fraction = 0.2;
   KernelCalibration calibration;
   std::uint32_t steps = 1;
   // 0 = simulate every MoE layer. K >= 2 (and below the model's MoE layer count) simulates the
@@ -117,9 +123,10 @@ class InvalidDecodeConfig : public std::invalid_argument {
 // Throws InvalidDecodeConfig for: EP size 0, above the fabric's GPUs, or above the routed experts
 // without redundant slots; batch 0 (or < 2 with two-micro-batch overlap); groups per token above
 // the model's groups; non-positive wire precisions; efficiency, acceptance, reserve or calibration
-// fractions out of range; MTP drafts on a model without MTP; steps or sampled layers out of range;
-// a layout whose memory (workloads/memory.h) does not fit the GPU; and a simulation too large to
-// run (workloads/decode_work.h: memory, messages, token copies, simulated time).
+// fractions out of range; a negative fast-network epoch fraction; MTP drafts on a model without
+// MTP; steps or sampled layers out of range; a layout whose memory (workloads/memory.h) does not
+// fit the GPU; and a simulation too large to run (workloads/decode_work.h: memory, messages, token
+// copies, simulated time).
 void validate_decode_config(const ModelSpec& model, const GpuSpec& gpu,
                             const topology::Fabric& fabric, const DecodeConfig& config);
 

@@ -1,0 +1,64 @@
+#pragma once
+// The fast contention-aware network model (`network: fast`; design, measured error against exact
+// max-min and speed: docs/fast-network.md). Same timing rule as the other models
+// (network/network_model.h): overhead + route latency, then the transfer at the flow's rate,
+// transfer ends rounded up to the picosecond.
+//
+// Rates are max-min fair rates kept as bottleneck groups with virtual clocks, as in the exact
+// model's solver (network/bottleneck_solver.h), but the coupling between links is restored only
+// at epochs: after epoch_fraction x (transferring flows) starts and ends, one progressive filling
+// over every transferring flow re-solves max-min exactly. Between epochs every change stays on the
+// links of the flows that start or end: a burst of flows starting at one instant is placed by a
+// progressive filling over the links it crosses, every other group held at its level; an end
+// raises its group's level and frees its rate on its other links. What waits for the next epoch is
+// a group's level change reaching the other links of its flows, and flows moving to another
+// bottleneck.
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "network/network_model.h"
+#include "sim/engine.h"
+
+namespace moesim::network {
+
+struct FastNetworkOptions {
+  // Starts and ends between two exact re-solves, as a fraction of the transferring flows (at
+  // least 16). 0 re-solves at every instant: exact max-min (the flow model's answer).
+  double epoch_fraction = 0.2;
+};
+
+// Counters for benchmarks and tests.
+struct FastNetworkStats {
+  std::uint64_t messages_submitted = 0;
+  std::uint64_t messages_delivered = 0;
+  std::uint64_t engine_events = 0;  // instants at which flows started or ended (one event each)
+  std::uint64_t epochs = 0;         // exact re-solves
+  std::uint64_t epoch_flows = 0;    // flows re-solved, summed over epochs
+};
+
+class FastNetwork final : public NetworkModel {
+ public:
+  FastNetwork(sim::Engine& engine, const Fabric& fabric, MessageSink& sink,
+              FastNetworkOptions options = {});
+  ~FastNetwork() override;
+  FastNetwork(const FastNetwork&) = delete;
+  FastNetwork& operator=(const FastNetwork&) = delete;
+
+  void submit(const Message& message) override;
+  TierUsage tier_usage(LinkTier tier) const override;
+  std::uint64_t link_bytes(LinkId link) const override;
+  sim::Picoseconds link_busy_time(LinkId link) const override;
+  bool record_tier_activity(std::vector<TierActivity>* samples) override;
+
+  // Messages submitted and not yet delivered.
+  std::size_t in_flight() const;
+  const FastNetworkStats& stats() const;
+
+  struct State;
+
+ private:
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace moesim::network
