@@ -1,0 +1,159 @@
+#pragma once
+// The corpus of decode scenarios on which the fast network is compared with exact max-min
+// (docs/fast-network.md): bench/fast_network_corpus.cpp runs the whole table and
+// tests/network/fast_network_corpus_test.cpp a slice of it (seconds). Header-only.
+//
+// Every case is a shipped scenario (configs/scenarios/) plus `moesim run --set` overrides, run
+// twice, with `network: flow` (exact max-min) and `network: fast`, with the same number of
+// simulated MoE layers; the errors are fast / exact - 1 of TPOT and of the per-GPU dispatch and
+// combine p50 and p99 (DecodeMetrics::dispatch_per_gpu, combine_per_gpu).
+#include <time.h>
+
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "scenario/scenario.h"
+#include "workloads/decode.h"
+
+namespace moesim::fast_corpus {
+
+struct Case {
+  std::string name;
+  std::string scenario;                // file under configs/scenarios/
+  std::vector<std::string> overrides;  // KEY=VALUE, as for `moesim run --set`
+  // Simulated MoE layers (sampled_moe_layers; 0 = all 58). On HGX clusters the per-GPU p99 of a
+  // few layers hinges on one race between a dispatch's last flows and the first combines
+  // (docs/fast-network.md), so those cases simulate every layer.
+  std::uint32_t layers = 4;
+};
+
+// NVL72 and 2xNVL72, HGX H200 with 9 / 18 / 36 servers, CloudMatrix384; EP 8..288; batch 1..256;
+// uniform, Zipf 1.2 and group-limited routing; direct and node-dedup; two-batch overlap on and off;
+// ideal (calibration none, roofline compute) and calibrated (fitted kernels, measured compute).
+inline std::vector<Case> corpus() {
+  const std::string nvl72 = "ep72-gb200-nvl72-ideal.yaml";
+  const std::string nvl72_cal = "ep72-gb200-nvl72.yaml";
+  const std::string hgx9 = "ep72-h200-9x-ideal.yaml";
+  const std::string hgx9_cal = "ep72-h200-9x.yaml";
+  const std::string hgx18_cal = "ep144-h200-18x.yaml";
+  const std::string fabrics = "fabric=configs/fabrics/";
+  const std::string x2 = fabrics + "gb200-nvl72x2.yaml";
+  const std::string x18 = fabrics + "hgx-h200x18.yaml";
+  const std::string x36 = fabrics + "hgx-h200x36.yaml";
+  const std::string cm = fabrics + "cloudmatrix384.yaml";
+  const std::string ascend = "gpu=configs/hardware/ascend-910c.yaml";
+  const std::string zipf = "routing=zipf", zipf12 = "zipf_exponent=1.2";
+  const std::string uniform = "routing=uniform", dedup = "dispatch_mode=node-dedup";
+  const std::string tbo = "two_micro_batch_overlap=true";
+  const std::string ep144 = "ep_size=144", ep288 = "ep_size=288";
+  const std::string slot = "redundant_slots_per_gpu=1";
+  return {
+      {"nvl72 ep72 b64", nvl72, {}},
+      {"nvl72 ep8 b64", nvl72, {"ep_size=8"}},
+      {"nvl72 ep16 uniform", nvl72, {"ep_size=16", uniform}},
+      {"nvl72 ep32 zipf", nvl72, {"ep_size=32", zipf, zipf12}},
+      {"nvl72 ep72 b1", nvl72, {"batch_per_gpu=1"}},
+      {"nvl72 ep72 b256", nvl72, {"batch_per_gpu=256"}},
+      {"nvl72 ep72 b128 tbo", nvl72, {"batch_per_gpu=128", tbo}},
+      {"nvl72 ep72 calibrated", nvl72_cal, {}},
+      {"nvl72 ep72 calibrated tbo", nvl72_cal, {tbo}},
+      {"2xnvl72 ep144 b64", nvl72, {x2, ep144}},
+      {"2xnvl72 ep144 zipf", nvl72, {x2, ep144, zipf, zipf12}},
+      {"2xnvl72 ep144 dedup", nvl72, {x2, ep144, dedup}},
+      {"2xnvl72 ep144 tbo", nvl72, {x2, ep144, tbo}},
+      {"2xnvl72 ep128 uniform b32", nvl72, {x2, "ep_size=128", uniform, "batch_per_gpu=32"}},
+      {"hgx-9 ep72 b64", hgx9, {}, 0},
+      {"hgx-9 ep72 uniform", hgx9, {uniform}, 0},
+      {"hgx-9 ep72 zipf", hgx9, {zipf, zipf12}, 0},
+      {"hgx-9 ep72 dedup", hgx9, {dedup}, 0},
+      {"hgx-9 ep72 tbo", hgx9, {tbo}, 0},
+      {"hgx-9 ep72 b1", hgx9, {"batch_per_gpu=1"}, 0},
+      {"hgx-9 ep72 b8", hgx9, {"batch_per_gpu=8"}, 0},
+      {"hgx-9 ep72 b256", hgx9, {"batch_per_gpu=256"}, 0},
+      {"hgx-9 ep64 seed 2", hgx9, {"ep_size=64", "seed=2"}, 0},
+      {"hgx-9 ep72 calibrated", hgx9_cal, {}, 0},
+      {"hgx-9 ep72 calibrated tbo", hgx9_cal, {tbo}, 0},
+      {"hgx-9 ep72 calibrated dedup", hgx9_cal, {dedup}, 0},
+      {"hgx-9 ep72 calibrated zipf", hgx9_cal, {zipf, zipf12}, 0},
+      {"hgx-18 ep144 b64", hgx9, {x18, ep144}, 0},
+      {"hgx-18 ep144 uniform", hgx9, {x18, ep144, uniform}, 0},
+      {"hgx-18 ep144 calibrated", hgx18_cal, {}, 0},
+      {"hgx-18 ep144 calibrated seed 2", hgx18_cal, {"seed=2"}, 0},
+      {"hgx-18 ep144 calibrated zipf", hgx18_cal, {zipf, zipf12}, 0},
+      {"hgx-18 ep144 calibrated dedup", hgx18_cal, {dedup}, 0},
+      {"hgx-18 ep144 calibrated tbo", hgx18_cal, {tbo}, 0},
+      {"hgx-18 ep144 calibrated b16", hgx18_cal, {"batch_per_gpu=16"}, 0},
+      {"hgx-36 ep288 b64", hgx9, {x36, ep288, slot}, 0},
+      {"hgx-36 ep288 calibrated dedup", hgx18_cal, {x36, ep288, slot, dedup}, 0},
+      {"cm384 ep288 b64", nvl72, {cm, ascend, ep288, slot}},
+      {"cm384 ep128 zipf", nvl72, {cm, ascend, "ep_size=128", zipf, zipf12}},
+      {"cm384 ep32 b256 uniform", nvl72, {cm, ascend, "ep_size=32", uniform, "batch_per_gpu=256"}},
+  };
+}
+
+inline constexpr int kMetrics = 5;
+inline constexpr const char* kMetricNames[kMetrics] = {"TPOT", "disp p50", "disp p99", "comb p50",
+                                                       "comb p99"};
+inline constexpr double kBounds[kMetrics] = {2, 5, 10, 5, 10};  // percent
+
+struct Metrics {
+  double value[kMetrics] = {};
+};
+
+inline Metrics metrics_of(const workloads::DecodeMetrics& m) {
+  return {{m.tpot_us, m.dispatch_per_gpu.p50_us, m.dispatch_per_gpu.p99_us,
+           m.combine_per_gpu.p50_us, m.combine_per_gpu.p99_us}};
+}
+
+inline std::string source_dir() {
+  return MOESIM_SOURCE_DIR;
+}
+
+// The case's scenario with its overrides and `layers` simulated MoE layers (paths in overrides are
+// relative to the repository root).
+inline scenario::Scenario load_case(const Case& c, std::uint32_t layers) {
+  std::vector<scenario::ScenarioOverride> overrides;
+  for (const std::string& text : c.overrides) {
+    scenario::ScenarioOverride o = scenario::parse_override(text);
+    if (o.key == "fabric" || o.key == "gpu") o.value = source_dir() + "/" + o.value;
+    overrides.push_back(o);
+  }
+  overrides.push_back(scenario::parse_override("sampled_moe_layers=" + std::to_string(layers)));
+  return scenario::load_scenario(source_dir() + "/configs/scenarios/" + c.scenario, overrides);
+}
+
+inline double thread_cpu_seconds() {
+  timespec t{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+}
+
+// One simulation of a loaded case with the given network; `cpu_seconds` is the CPU time of the
+// calling thread.
+inline Metrics simulate(const scenario::Scenario& s, workloads::NetworkKind network,
+                        double& cpu_seconds) {
+  workloads::DecodeConfig config = s.decode;
+  config.network = network;
+  const double begin = thread_cpu_seconds();
+  const workloads::DecodeMetrics m = workloads::simulate_decode(s.model, s.gpu, *s.fabric, config);
+  cpu_seconds = thread_cpu_seconds() - begin;
+  return metrics_of(m);
+}
+
+struct Errors {
+  double percent[kMetrics] = {};
+  bool within_bounds = true;
+};
+
+inline Errors compare(const Metrics& exact, const Metrics& fast) {
+  Errors e;
+  for (int i = 0; i < kMetrics; ++i) {
+    e.percent[i] = 100 * (fast.value[i] / exact.value[i] - 1);
+    if (!(std::abs(e.percent[i]) <= kBounds[i])) e.within_bounds = false;
+  }
+  return e;
+}
+
+}  // namespace moesim::fast_corpus
