@@ -197,11 +197,11 @@ std::uint64_t mix(std::uint64_t x) {
 // of (flow_id, vertex) (ECMP).
 void FabricData::walk(VertexId v, GpuIndex target, std::uint64_t flow_id,
                       std::vector<LinkId>& out) const {
-  const std::uint32_t* offsets =
-      next_hop_offsets.data() + static_cast<std::size_t>(target) * kinds.size();
   while (v != target) {
-    const std::uint32_t first = offsets[v];
-    const std::uint32_t candidates = offsets[v + 1] - first;
+    const std::uint32_t* entry =
+        next_hop_offsets.data() + static_cast<std::size_t>(v) * gpu_count + target;
+    const std::uint32_t first = entry[0];
+    const std::uint32_t candidates = entry[1] - first;
     const std::uint32_t pick =
         candidates <= 1
             ? 0
@@ -413,16 +413,16 @@ void compute_bounds(FabricData& d, const Fabric& fabric) {
 
 // For PXN: per (source domain, destination GPU), the domain's GPU fewest hops from the destination
 // (lowest index on ties).
-// For every (target GPU, vertex): the links that decrease the hop distance to the target by one and
+// For every (vertex, target GPU): the links that decrease the hop distance to the target by one and
 // do not enter a third GPU, in out-link order (FabricData::next_hops).
 void compute_next_hops(FabricData& d) {
   const std::size_t vertices = d.kinds.size();
-  d.next_hop_offsets.assign(d.gpu_count * vertices + 1, 0);
+  d.next_hop_offsets.assign(vertices * d.gpu_count + 1, 0);
   d.next_hops.clear();
-  for (std::size_t target = 0; target < d.gpu_count; ++target) {
-    const std::uint16_t* dist = d.distances.data() + target * vertices;
-    for (std::size_t v = 0; v < vertices; ++v) {
-      d.next_hop_offsets[target * vertices + v] = static_cast<std::uint32_t>(d.next_hops.size());
+  for (std::size_t v = 0; v < vertices; ++v) {
+    for (std::size_t target = 0; target < d.gpu_count; ++target) {
+      const std::uint16_t* dist = d.distances.data() + target * vertices;
+      d.next_hop_offsets[v * d.gpu_count + target] = static_cast<std::uint32_t>(d.next_hops.size());
       if (v == target || dist[v] == FabricData::kUnreachable) continue;
       for (std::uint32_t i = d.out_offsets[v]; i < d.out_offsets[v + 1]; ++i) {
         const LinkId id = d.out_ids[i];

@@ -30,9 +30,10 @@ struct FabricData {
   // GPU.
   std::vector<std::uint16_t> distances;
   // The usable next hops towards GPU `target` from vertex v (links that decrease the hop distance
-  // by one and do not enter a third GPU), in out-link order: next_hops[next_hop_offsets[target *
-  // vertex_count + v] .. next_hop_offsets[target * vertex_count + v + 1]). Precomputed so that a
-  // route costs one lookup per hop, not a scan of the vertex's links.
+  // by one and do not enter a third GPU), in out-link order: next_hops[next_hop_offsets[v *
+  // gpu_count + target] .. next_hop_offsets[v * gpu_count + target + 1]). Precomputed so that a
+  // route costs one lookup per hop, not a scan of the vertex's links; vertex-major, so the routes
+  // of a GPU's burst to every other GPU read consecutive entries.
   struct NextHop {
     LinkId link;
     VertexId to;  // the link's head, kept beside it so a walk makes one load per hop
