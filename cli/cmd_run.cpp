@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <ostream>
+#include <string>
 
 #include "cli/cli.h"
 #include "cli/progress.h"
@@ -20,6 +21,38 @@ std::vector<ScenarioOverride> overrides_from(const ParsedArgs& args) {
   return overrides;
 }
 
+// --check-exact K: the scenario again with K simulated MoE layers (0 = all), once with the exact
+// flow model and once with the fast one, and the differences of what the fast model approximates.
+std::string check_exact(const Scenario& scenario, long long layers) {
+  if (layers < 0 || layers == 1)
+    throw UsageError("--check-exact expects 0 (every MoE layer) or a layer count >= 2");
+  Scenario exact = scenario, fast = scenario;
+  exact.decode.network = workloads::NetworkKind::Flow;
+  fast.decode.network = workloads::NetworkKind::Fast;
+  exact.decode.sampled_moe_layers = fast.decode.sampled_moe_layers =
+      static_cast<std::uint32_t>(layers);
+  spdlog::info("checking the fast network against exact max-min on {} (two runs)",
+               layers == 0 ? std::string("every MoE layer") : fmt::format("{} MoE layers", layers));
+  const std::vector<RunResult> runs = simulate_all({&exact, &fast}, 2);
+  const workloads::DecodeMetrics& e = runs[0].metrics;
+  const workloads::DecodeMetrics& f = runs[1].metrics;
+  Table table({"fast vs exact max-min", "exact", "fast", "difference", "bound"});
+  auto row = [&](std::string name, double exact_value, double fast_value, std::string bound) {
+    table.add_row({std::move(name), with_commas(exact_value, 2), with_commas(fast_value, 2),
+                   fmt::format("{:+.2f} %", 100 * (fast_value / exact_value - 1)),
+                   std::move(bound)});
+  };
+  row("TPOT (us)", e.tpot_us, f.tpot_us, "2 %");
+  row("dispatch per GPU p50 (us)", e.dispatch_per_gpu.p50_us, f.dispatch_per_gpu.p50_us, "5 %");
+  row("dispatch per GPU p99 (us)", e.dispatch_per_gpu.p99_us, f.dispatch_per_gpu.p99_us, "10 %");
+  row("combine per GPU p50 (us)", e.combine_per_gpu.p50_us, f.combine_per_gpu.p50_us, "5 %");
+  row("combine per GPU p99 (us)", e.combine_per_gpu.p99_us, f.combine_per_gpu.p99_us, "10 %");
+  table.add_rule();
+  table.add_row({"host seconds", fmt::format("{:.2f}", runs[0].wall_seconds),
+                 fmt::format("{:.2f}", runs[1].wall_seconds), "", ""});
+  return table.render("  ");
+}
+
 int run_run(const ParsedArgs& args, CommandContext& context) {
   if (args.flag("json") && args.flag("csv")) throw UsageError("choose one of --json and --csv");
   const std::vector<ScenarioOverride> overrides = overrides_from(args);
@@ -30,6 +63,7 @@ int run_run(const ParsedArgs& args, CommandContext& context) {
                scenario.fabric->gpu_count(), scenario.decode.ep_size,
                scenario.decode.batch_per_gpu);
   const RunResult result = simulate_with_progress(scenario, trace_file.has_value());
+  if (!result.metrics.network_warning.empty()) spdlog::warn("{}", result.metrics.network_warning);
   if (trace_file) {
     write_file_atomically(*trace_file, render_trace(scenario, result.metrics));
     spdlog::info("wrote {} timeline spans to {} (open in ui.perfetto.dev)",
@@ -41,6 +75,13 @@ int run_run(const ParsedArgs& args, CommandContext& context) {
     context.out << render_csv(scenario, result);
   else
     context.out << render_table(scenario, result);
+  if (args.flag("check-exact")) {
+    const std::string check = check_exact(scenario, args.integer_or("check-exact", 4));
+    if (args.flag("json") || args.flag("csv"))
+      spdlog::info("\n{}", check);  // stdout stays one JSON object or one CSV row
+    else
+      context.out << "\n" << check;
+  }
   return 0;
 }
 
@@ -51,17 +92,23 @@ extern const CommandSpec run_command{
     .summary =
         "simulate a scenario: per-layer latencies, TPOT, tokens/s, link utilization, memory per "
         "GPU",
-    .usage = "SCENARIO.yaml [--json|--csv] [--trace FILE] [--set KEY=VALUE ...]",
+    .usage = "SCENARIO.yaml [--json|--csv] [--trace FILE] [--check-exact K] [--set KEY=VALUE ...]",
     .description =
         "A scenario names a model, a GPU, a fabric and the decode layout (docs/scenarios.md). "
         "--set overrides one\n"
         "value, e.g. --set batch_per_gpu=32 (a bare key means decode.KEY) or --set "
         "fabric=configs/fabrics/x.yaml.\n"
         "--trace writes a Chrome trace-event JSON of the GPU compute and communication timeline "
-        "(ui.perfetto.dev).",
+        "(ui.perfetto.dev).\n"
+        "--check-exact K simulates the scenario twice more with K MoE layers (0 = all), with the "
+        "exact flow model and\n"
+        "the fast one (network: fast), and prints how far the fast model's TPOT and per-GPU "
+        "latencies are from exact.",
     .options = {{"json", "", "one JSON object (names carry units: _us, _bytes, _per_second)"},
                 {"csv", "", "a CSV header and one row"},
                 {"trace", "FILE", "write a Chrome/Perfetto trace of the simulated timeline"},
+                {"check-exact", "K",
+                 "compare network: fast with exact max-min on K simulated MoE layers (0 = all)"},
                 {"set", "KEY=VALUE", "override a scenario value (repeatable)", true}},
     .min_positional = 1,
     .max_positional = 1,

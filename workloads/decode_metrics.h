@@ -72,6 +72,9 @@ struct DecodeMetrics {
   GpuMemory memory;                        // per GPU, the full model's (workloads/memory.h)
   std::uint32_t nodes = 0;                 // scale-up domains spanned by the EP group
   std::uint32_t simulated_moe_layers = 0;  // MoE layers actually simulated per step (see sampling)
+  // Non-empty when the network model is used where its measured error exceeds its bounds
+  // (network: fast, docs/fast-network.md); the CLI logs it as a warning.
+  std::string network_warning;
   std::uint64_t simulated_events = 0, messages = 0;
   std::uint64_t dispatch_bytes = 0, combine_bytes = 0;  // per step, summed over messages
   std::vector<TimelineSpan> timeline;                   // filled only when record_timeline
