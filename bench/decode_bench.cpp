@@ -1,10 +1,11 @@
-// Wall time of the decode step (docs/performance.md, "Decode step"): DeepSeek-V3 at EP72 / EP144 /
-// EP288 over 9 / 18 / 36 HGX H200 servers, batch 16 / 64 / 128 per GPU, context 4096, group-limited
-// routing, direct dispatch. `moe_layers` = 58 is the full step (3 dense + 58 MoE layers); 1
-// simulates the 3 dense layers and one MoE layer, used with the flow network to show growth with EP
-// and batch cheaply (EP288 would take minutes per full step; docs/performance.md "Decode step").
-// Layers run one after another, so a step's cost is linear in its MoE layers. Counters: simulated
-// events/s, messages/s, and the messages and events of one step.
+// Time of the decode step (docs/performance.md, "Decode step"): DeepSeek-V3 at EP72 / EP144 / EP288
+// over 9 / 18 / 36 HGX H200 servers, batch 16 / 64 / 128 per GPU, context 4096, group-limited
+// routing, direct dispatch, on the three network models (`network` 0 = flow, exact max-min; 1 =
+// analytic, no contention; 2 = fast, docs/fast-network.md). `moe_layers` = 58 is the full step (3
+// dense + 58 MoE layers); fewer simulate the 3 dense layers and that many MoE layers (the flow
+// network's growth with EP and batch at 1 layer: a full EP288 step takes minutes; the fast
+// network's growth with layers at 4 and 16). Counters: simulated events/s and messages/s (for every
+// network model, so a suite can track them), and the messages and events of one step.
 //   decode_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 #include <benchmark/benchmark.h>
 
@@ -47,8 +48,10 @@ void BM_DeepSeekV3DecodeStep(benchmark::State& state) {
   config.batch_per_gpu = static_cast<std::uint32_t>(state.range(1));
   config.context_tokens = 4096;
   config.gating = workloads::GatingKind::GroupLimited;
-  config.network =
-      state.range(2) == 0 ? workloads::NetworkKind::Flow : workloads::NetworkKind::Analytic;
+  const workloads::NetworkKind kinds[] = {
+      workloads::NetworkKind::Flow, workloads::NetworkKind::Analytic, workloads::NetworkKind::Fast};
+  config.network = kinds[state.range(2)];
+  state.SetLabel(state.range(2) == 0 ? "flow" : state.range(2) == 1 ? "analytic" : "fast");
   const topology::Fabric& fabric = h200_servers(static_cast<int>(ep / 8));
   std::uint64_t events = 0, messages = 0;
   double step_us = 0;
@@ -69,14 +72,21 @@ void BM_DeepSeekV3DecodeStep(benchmark::State& state) {
   state.counters["simulated_step_us"] = step_us;
 }
 
-// {EP, batch per GPU, network 0 = flow / 1 = analytic, MoE layers}
+// {EP, batch per GPU, network 0 = flow / 1 = analytic / 2 = fast, MoE layers}
 BENCHMARK(BM_DeepSeekV3DecodeStep)
-    ->ArgNames({"ep", "batch", "analytic", "moe_layers"})
+    ->ArgNames({"ep", "batch", "network", "moe_layers"})
     ->Args({144, 64, 1, 58})
     ->Args({72, 64, 1, 58})
     ->Args({288, 64, 1, 58})
     ->Args({144, 16, 1, 58})
     ->Args({144, 128, 1, 58})
+    ->Args({144, 64, 2, 58})
+    ->Args({72, 64, 2, 58})
+    ->Args({288, 64, 2, 58})
+    ->Args({144, 16, 2, 58})
+    ->Args({144, 128, 2, 58})
+    ->Args({144, 64, 2, 16})
+    ->Args({144, 64, 2, 4})
     ->Args({72, 64, 0, 58})
     ->Args({144, 64, 0, 58})
     ->Args({72, 64, 0, 1})
@@ -84,6 +94,7 @@ BENCHMARK(BM_DeepSeekV3DecodeStep)
     ->Args({288, 64, 0, 1})
     ->Args({144, 16, 0, 1})
     ->Args({144, 128, 0, 1})
+    ->MeasureProcessCPUTime()  // the gating thread's CPU counts too
     ->Unit(benchmark::kMillisecond);
 
 // Gating on a second thread (DecodeConfig::prefetch_gating) against inline gating, in one run: a

@@ -9,6 +9,7 @@
 //   fast_network_corpus --layers 8              # simulated MoE layers for every case (default:
 //                                               # the case's own, 4 or more; 0 = all 58)
 //   fast_network_corpus --exact-cache FILE      # reuse exact results stored in FILE (and add new)
+//   fast_network_corpus --set fast_epoch_fraction=0.1   # an override for every case (repeatable)
 //   fast_network_corpus --jobs 1 --list
 //
 // `--list` prints each case as `moesim run` arguments, so a row can be reproduced by hand with
@@ -41,8 +42,13 @@ struct Result {
   Errors errors;
 };
 
-std::string cache_key(const Case& c, std::uint32_t layers) {
-  return c.name + " @" + std::to_string(layers);
+// The exact run's identity: the case, its layers and the extra overrides that change it (the fast
+// network's own settings do not).
+std::string cache_key(const Case& c, std::uint32_t layers, const std::vector<std::string>& extra) {
+  std::string key = c.name + " @" + std::to_string(layers);
+  for (const std::string& o : extra)
+    if (!o.starts_with("fast_")) key += " " + o;
+  return key;
 }
 
 // FILE: one line per exact run, "KEY|TPOT p50 p99 p50 p99 SECONDS".
@@ -68,6 +74,7 @@ std::map<std::string, std::pair<Metrics, double>> read_cache(const std::string& 
 int main(int argc, char** argv) {
   std::string filter, exclude, cache_file;
   int layers = -1;
+  std::vector<std::string> extra;
   unsigned jobs = 2;
   bool list = false;
   for (int i = 1; i < argc; ++i) {
@@ -87,23 +94,28 @@ int main(int argc, char** argv) {
       layers = std::atoi(next().c_str());
     } else if (arg == "--exact-cache") {
       cache_file = next();
+    } else if (arg == "--set") {
+      extra.push_back(next());
     } else if (arg == "--jobs") {
       jobs = static_cast<unsigned>(std::max(1, std::atoi(next().c_str())));
     } else if (arg == "--list") {
       list = true;
     } else {
-      std::fprintf(stderr,
-                   "usage: fast_network_corpus [--filter TEXT] [--exclude TEXT] [--layers N] "
-                   "[--exact-cache FILE] "
-                   "[--jobs N] [--list]\n");
+      std::fprintf(
+          stderr,
+          "usage: fast_network_corpus [--filter TEXT] [--exclude TEXT] [--layers N] [--set K=V] "
+          "[--exact-cache FILE] "
+          "[--jobs N] [--list]\n");
       return 2;
     }
   }
   std::vector<Case> cases;
-  for (const Case& c : corpus())
+  for (Case c : corpus())
     if (c.name.find(filter) != std::string::npos &&
-        (exclude.empty() || c.name.find(exclude) == std::string::npos))
+        (exclude.empty() || c.name.find(exclude) == std::string::npos)) {
+      c.overrides.insert(c.overrides.end(), extra.begin(), extra.end());
       cases.push_back(c);
+    }
   auto layers_of = [&](const Case& c) {
     return layers >= 0 ? static_cast<std::uint32_t>(layers) : c.layers;
   };
@@ -132,7 +144,7 @@ int main(int argc, char** argv) {
       Result r;
       try {
         const scenario::Scenario s = load_case(c, layers_of(c));
-        const std::string key = cache_key(c, layers_of(c));
+        const std::string key = cache_key(c, layers_of(c), extra);
         bool cached = false;
         {
           std::lock_guard guard(lock);

@@ -23,7 +23,7 @@ std::vector<OptionSpec> search_option_specs() {
        "gpu=..., any scenario key) (repeatable)",
        true},
       {"set", "KEY=VALUE", "override a scenario value at every point (repeatable)", true},
-      {"network", "MODEL", "network of the search pass: flow (default) or analytic"},
+      {"network", "MODEL", "network of the search pass: flow (default), fast or analytic"},
       {"sampled-layers", "K",
        "MoE layers simulated per step in the search pass (default 2; 0 = all)"},
       {"exact-network", "MODEL|none",
@@ -51,7 +51,7 @@ std::uint32_t layers_option(const ParsedArgs& args, std::string_view name) {
 std::string network_option(const ParsedArgs& args, std::string_view name, std::string fallback) {
   std::string network = args.value_or(name, std::move(fallback));
   if (network.empty() || network.find_first_of(",=\n") != std::string::npos)
-    throw UsageError(fmt::format("--{} expects a network model name (flow, analytic)", name));
+    throw UsageError(fmt::format("--{} expects a network model name (flow, fast, analytic)", name));
   return network;
 }
 

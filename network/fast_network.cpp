@@ -276,6 +276,7 @@ struct FastNetwork::State final : sim::EventHandler {
     const double floor = kFloor * link.capacity / link.members;
     if (level < floor) {
       level = floor;
+      if (!epoch_requested) ++stats.early_epochs;
       epoch_requested = true;
     }
     if (level == link.level) return;
