@@ -45,6 +45,8 @@ void BM_DeepSeekV3DecodeStep(benchmark::State& state) {
   const auto ep = static_cast<std::uint32_t>(state.range(0));
   workloads::DecodeConfig config;
   config.ep_size = ep;
+  // EP288 spreads DeepSeek-V3's 256 routed experts over more GPUs: one slot each, some replicas.
+  config.redundant_slots_per_gpu = ep > 256 ? 1 : 0;
   config.batch_per_gpu = static_cast<std::uint32_t>(state.range(1));
   config.context_tokens = 4096;
   config.gating = workloads::GatingKind::GroupLimited;
