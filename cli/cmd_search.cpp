@@ -23,9 +23,9 @@ std::vector<OptionSpec> search_option_specs() {
        "gpu=..., any scenario key) (repeatable)",
        true},
       {"set", "KEY=VALUE", "override a scenario value at every point (repeatable)", true},
-      {"network", "MODEL", "network of the search pass: flow (default), fast or analytic"},
+      {"network", "MODEL", "network of the search pass: fast (default), flow or analytic"},
       {"sampled-layers", "K",
-       "MoE layers simulated per step in the search pass (default 2; 0 = all)"},
+       "MoE layers simulated per step in the search pass (default: the scenario's own; 0 = all)"},
       {"exact-network", "MODEL|none",
        "re-simulate the front with this network (default flow; none = do not)"},
       {"exact-sampled-layers", "K",
@@ -67,9 +67,9 @@ SearchOptions search_options(const ParsedArgs& args, std::vector<std::string> sc
     options.targets.push_back(parse_target(SearchTarget::Kind::MinUserTokensPerSecond, text));
   for (const std::string& text : args.values("max-tpot-ms"))
     options.targets.push_back(parse_target(SearchTarget::Kind::MaxTpotMs, text));
-  options.search.network = network_option(args, "network", "flow");
-  options.search.sampled_moe_layers =
-      args.value("sampled-layers") ? layers_option(args, "sampled-layers") : 2;
+  options.search.network = network_option(args, "network", "fast");
+  if (args.value("sampled-layers"))
+    options.search.sampled_moe_layers = layers_option(args, "sampled-layers");
   const std::string exact = network_option(args, "exact-network", "flow");
   if (exact == "none") {
     options.exact.reset();

@@ -71,7 +71,8 @@ std::optional<std::size_t> best_under_target(const std::vector<SearchFigures>& p
 // `largest` itself ({1} if nothing fits).
 std::vector<std::uint32_t> default_batches(std::uint32_t largest);
 
-// The network a pass simulates with: a scenario value for decode.network ("flow", "analytic") and
+// The network a pass simulates with: a scenario value for decode.network ("flow", "fast",
+// "analytic") and
 // the sampled MoE layers (nullopt = the scenario's own; a value at or above the model's MoE layer
 // count simulates them all).
 struct SearchNetwork {
@@ -86,7 +87,9 @@ struct SearchOptions {
   std::vector<SweepAxis> vary;    // --vary: replaces a searched dimension, or adds an axis
   bool own_ep_size_only = false;  // compare --at-best: each scenario's own EP (unless varied)
   bool dry_run = false;           // classify every configuration, simulate none
-  SearchNetwork search{"flow", 2};
+  // The search pass on the fast network (TPOT within 2 % of exact max-min over its corpus,
+  // docs/fast-network.md) at the scenario's own sampling; the front re-simulated exactly.
+  SearchNetwork search{"fast", std::nullopt};
   std::optional<SearchNetwork> exact = SearchNetwork{"flow", std::nullopt};  // nullopt: none
   std::vector<SearchTarget> targets;
   // output (empty: a temporary file, no resume), format, jobs, shard, progress

@@ -25,7 +25,7 @@ namespace moesim::network {
 struct FastNetworkOptions {
   // Starts and ends between two exact re-solves, as a fraction of the transferring flows (at
   // least 16). 0 re-solves at every instant: exact max-min (the flow model's answer).
-  double epoch_fraction = 0.2;
+  double epoch_fraction = 0.05;
 };
 
 // Counters for benchmarks and tests.

@@ -86,7 +86,7 @@ struct DecodeConfig {
   NetworkKind network = NetworkKind::Flow;
   // network: fast only: starts and ends between two exact re-solves, as a fraction of the
   // transferring flows (network::FastNetworkOptions; docs/fast-network.md). 0 = exact max-min.
-  double fast_epoch_fraction = 0.2;
+  double fast_epoch_fraction = 0.05;
   KernelCalibration calibration;
   std::uint32_t steps = 1;
   // 0 = simulate every MoE layer. K >= 2 (and below the model's MoE layer count) simulates the

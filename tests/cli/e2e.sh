@@ -212,14 +212,14 @@ expect 2 "$work/directory: is a directory" -- merge "$work/m2.csv" "$work/direct
 
 # search: a small space (DeepSeek-V3 at EP8 in an NVL72 rack, analytic network), its targets and exit codes.
 nvl72=(search configs/scenarios/ep72-gb200-nvl72.yaml --network analytic --quiet)
-search=("${nvl72[@]}" --vary ep_size=8 --vary batch_per_gpu=1,16,64 --exact-network analytic --exact-sampled-layers 4)
+search=("${nvl72[@]}" --vary ep_size=8 --vary batch_per_gpu=1,16,64 --sampled-layers 2 --exact-network analytic --exact-sampled-layers 4)
 expect 0 "space: 24 configurations" "20 simulated, 0 do not fit in memory, 4 invalid" \
   "two_micro_batch_overlap: two-micro-batch overlap needs batch_per_gpu >= 2" "Pareto front" \
   "the front is re-simulated with analytic, 4 of 58 MoE layers sampled" ">= 50 tokens/s per user" \
   "column \`pareto\` marks the front" -- "${search[@]}" --min-user-tps 50 --out "$work/search.csv" --jobs 2
 [ -s "$work/search.exact.csv" ] || fail "search wrote no re-simulation of the front"
 expect 4 "none meets it" -- "${search[@]}" --max-tpot-ms 1
-expect 0 "left out: EP 1, 2, 4: the weights alone do not fit" "(--dry-run: nothing simulated)" -- \
+expect 0 "search network: fast, 4 of 58 MoE layers sampled; the front is re-simulated with flow" "left out: EP 1, 2, 4: the weights alone do not fit" "(--dry-run: nothing simulated)" -- \
   search configs/scenarios/ep144-h200-18x.yaml --dry-run
 # Shards, merged, then the unsharded run on the merged file: byte for byte the one-run output.
 for shard in 0 1; do
@@ -235,7 +235,7 @@ expect 1 "unknown scenario key 'decode.bogus'" -- "${search[@]}" --vary bogus=1,
 expect 1 "--vary decode.batch_per_gpu given more than once" -- "${search[@]}" --vary decode.batch_per_gpu=2
 expect 1 "the networks are chosen with --network" -- "${search[@]}" --vary network=flow,analytic
 expect 1 "--shard needs --out" -- "${search[@]}" --shard 0/2
-expect 1 "--sampled-layers must be 0 (every MoE layer) or >= 2" -- "${search[@]}" --sampled-layers 1
+expect 1 "--sampled-layers must be 0 (every MoE layer) or >= 2" -- "${nvl72[@]}" --sampled-layers 1
 expect 2 "command line: key 'decode.ep_size': expected an integer" -- "${nvl72[@]}" --vary ep_size=eight
 expect 2 "none of the 24 configurations of the search can be simulated" -- \
   "${nvl72[@]}" --vary ep_size=0 --vary batch_per_gpu=1,16,64

@@ -20,8 +20,8 @@ cases=(
   "topo-gb200-nvl72x2|topo configs/fabrics/gb200-nvl72x2.yaml"
   "topo-cloudmatrix384|topo configs/fabrics/cloudmatrix384.yaml"
   "compare-ep72-vs-ep144|compare configs/scenarios/ep72-vs-ep144.yaml"
-  "search-small|search configs/scenarios/ep72-gb200-nvl72.yaml --vary ep_size=8,16 --vary batch_per_gpu=1,16,64,256 --network analytic --exact-network analytic --exact-sampled-layers 4 --min-user-tps 50 --max-tpot-ms 30 --quiet"
-  "compare-at-best-small|compare configs/scenarios/ep72-vs-ep144.yaml --at-best --vary batch_per_gpu=16,256 --vary dispatch_mode=node-dedup --network analytic --exact-network none --min-user-tps 20 --quiet"
+  "search-small|search configs/scenarios/ep72-gb200-nvl72.yaml --vary ep_size=8,16 --vary batch_per_gpu=1,16,64,256 --network analytic --sampled-layers 2 --exact-network analytic --exact-sampled-layers 4 --min-user-tps 50 --max-tpot-ms 30 --quiet"
+  "compare-at-best-small|compare configs/scenarios/ep72-vs-ep144.yaml --at-best --vary batch_per_gpu=16,256 --vary dispatch_mode=node-dedup --network analytic --sampled-layers 2 --exact-network none --min-user-tps 20 --quiet"
 )
 
 for entry in "${cases[@]}"; do

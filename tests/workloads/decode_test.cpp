@@ -521,5 +521,31 @@ TEST(DecodeWork, NotANumberFailsEveryNumericField) {
   }
 }
 
+// The fast network's warning (docs/fast-network.md): only on the class where its p99 was measured
+// off the bounds — epochs sparser than 0.05, an ideal-fluid all-to-all, 8 or more scale-up domains.
+TEST(DecodeStep, FastNetworkWarnsOnlyWhereItsP99IsKnownToStray) {
+  auto fabric_of = [](int servers) {
+    std::string text = kTinyFabric;
+    text.replace(text.find("servers: 2"), 10, "servers: " + std::to_string(servers));
+    return topology::load_fabric(input::Mapping::load_string(text, "tiny.yaml"));
+  };
+  const topology::Fabric eight = fabric_of(8), four = fabric_of(4);
+  auto warning = [&](const topology::Fabric& fabric, double fraction, bool calibrated) {
+    DecodeConfig c = config(fabric.gpu_count(), DispatchMode::Direct);
+    c.network = NetworkKind::Fast;
+    c.fast_epoch_fraction = fraction;
+    if (calibrated) c.calibration.dispatch_phase_overhead = sim::Picoseconds{1'000'000};
+    return simulate_decode(tiny_model(fabric.gpu_count()), round_gpu(), fabric, c).network_warning;
+  };
+  EXPECT_EQ(warning(eight, DecodeConfig{}.fast_epoch_fraction, false), "");
+  EXPECT_EQ(DecodeConfig{}.fast_epoch_fraction, 0.05);
+  const std::string sparse = warning(eight, 0.2, false);
+  EXPECT_NE(sparse.find("fast_epoch_fraction 0.2 on an ideal-fluid all-to-all over 8 scale-up"),
+            std::string::npos)
+      << sparse;
+  EXPECT_EQ(warning(eight, 0.2, true), "");
+  EXPECT_EQ(warning(four, 0.2, false), "");
+}
+
 }  // namespace
 }  // namespace moesim::workloads
