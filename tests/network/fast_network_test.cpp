@@ -11,6 +11,7 @@
 #include <random>
 
 #include "network/flow_network.h"
+#include "tests/network/network_testing.h"
 #include "tests/network/tapered_fabric.h"
 #include "topology/builders.h"
 
@@ -18,51 +19,19 @@ namespace moesim::network {
 namespace {
 
 using sim::Picoseconds;
-using topology::FabricBuilder;
 using topology::load_fabric;
 using topology::load_fabric_file;
-using topology::VertexKind;
 
-std::string fabric_path(const std::string& file) {
-  return std::string(MOESIM_SOURCE_DIR) + "/configs/fabrics/" + file;
-}
-
-struct Recorder final : MessageSink {
-  std::map<std::uint64_t, std::int64_t> delivered_ps;
-  std::vector<std::pair<std::uint64_t, std::int64_t>> order;  // in callback order
-  void on_delivered(std::uint64_t tag, Picoseconds at) override {
-    delivered_ps[tag] = at.count();
-    order.emplace_back(tag, at.count());
-  }
-};
-
-// N GPUs on one switch, every link `bandwidth` per direction.
-Fabric star(std::uint32_t gpus, double bandwidth, Picoseconds link_latency = Picoseconds::zero(),
-            Picoseconds overhead = Picoseconds::zero()) {
-  FabricBuilder builder("star");
-  for (std::uint32_t g = 0; g < gpus; ++g) builder.add_gpu("gpu" + std::to_string(g), 0);
-  const VertexId hub = builder.add_vertex(VertexKind::ScaleUpSwitch, "hub");
-  for (std::uint32_t g = 0; g < gpus; ++g)
-    builder.add_duplex_link(g, hub, bandwidth, link_latency, LinkTier::ScaleUp);
-  builder.set_message_overhead(LinkTier::ScaleUp, overhead);
-  return builder.build();
-}
-
-template <class Model, class... Options>
-Recorder run(const Fabric& fabric, const std::vector<Message>& messages, Options... options) {
-  sim::Engine engine;
-  Recorder recorder;
-  Model model(engine, fabric, recorder, options...);
-  for (const Message& message : messages) model.submit(message);
-  engine.run();
-  EXPECT_EQ(recorder.delivered_ps.size(), messages.size());
-  return recorder;
-}
+using testing::fabric_path;
+using testing::record;
+using testing::Recorder;
+using testing::star;
+using testing::uniform_all_to_all;
 
 std::map<std::uint64_t, std::int64_t> fast(const Fabric& fabric,
                                            const std::vector<Message>& messages,
                                            FastNetworkOptions options = {}) {
-  return run<FastNetwork>(fabric, messages, options).delivered_ps;
+  return testing::run<FastNetwork>(fabric, messages, options);
 }
 
 TEST(FastNetwork, OneFlowTakesOverheadPlusLatencyPlusBytesOverBandwidth) {
@@ -119,12 +88,7 @@ TEST(FastNetwork, IncastSharesTheDownlinkEqually) {
 TEST(FastNetwork, AFlowHeldElsewhereLeavesItsShareToTheOthers) {
   // 3 -> 0 is held to 2 GB/s by its own 2 GB/s link; 1 -> 0 and 2 -> 0 share the other 8 GB/s of
   // GPU 0's downlink (max-min, not 10/3 each). 4 MB each: 1 ms, 1 ms, 2 ms.
-  FabricBuilder builder("uneven");
-  for (std::uint32_t g = 0; g < 4; ++g) builder.add_gpu("gpu" + std::to_string(g), 0);
-  const VertexId hub = builder.add_vertex(VertexKind::ScaleUpSwitch, "hub");
-  for (std::uint32_t g = 0; g < 4; ++g)
-    builder.add_duplex_link(g, hub, g == 3 ? 2e9 : 10e9, Picoseconds::zero(), LinkTier::ScaleUp);
-  const Fabric fabric = builder.build();
+  const Fabric fabric = testing::uneven_star();
   const auto delivered = fast(fabric, {{1, 0, 4'000'000, Picoseconds{0}, 1},
                                        {2, 0, 4'000'000, Picoseconds{0}, 2},
                                        {3, 0, 4'000'000, Picoseconds{0}, 3}});
@@ -137,10 +101,7 @@ TEST(FastNetwork, UniformAllToAllOnNvl72EndsAtTheLoadBound) {
   // Every GPU's 900 GB/s uplink and downlink carry 71 equal flows, so the busiest link's bytes /
   // bandwidth is exact: all end at 3.33 us (overhead + latency) + 71 x 1 MB / 900 GB/s.
   const Fabric fabric = load_fabric_file(fabric_path("gb200-nvl72.yaml"));
-  std::vector<Message> messages;
-  for (GpuIndex s = 0; s < 72; ++s)
-    for (GpuIndex d = 0; d < 72; ++d)
-      if (s != d) messages.push_back({s, d, 1'000'000, Picoseconds{0}, s * 72ULL + d});
+  const std::vector<Message> messages = uniform_all_to_all(72, 1'000'000);
   sim::Engine engine;
   Recorder recorder;
   FastNetwork network(engine, fabric, recorder);
@@ -182,7 +143,7 @@ TEST(FastNetwork, AnEpochAtEveryInstantIsExactMaxMin) {
   // to the picosecond rounding of each transfer end (as FlowNetwork's solvers among themselves).
   const Fabric fabric = tapered();
   const std::vector<Message> messages = random_messages(7, 400);
-  const auto exact = run<FlowNetwork>(fabric, messages).delivered_ps;
+  const auto exact = testing::run<FlowNetwork>(fabric, messages);
   const auto approx = fast(fabric, messages, FastNetworkOptions{0});
   for (const auto& [tag, at] : exact) {
     const auto expected = static_cast<double>(at);
@@ -195,7 +156,7 @@ TEST(FastNetwork, CloseToExactMaxMinOnRandomTraffic) {
   // tapered fat tree the last delivery and the mean message stay within a few percent.
   const Fabric fabric = tapered();
   const std::vector<Message> messages = random_messages(7, 400);
-  const auto exact = run<FlowNetwork>(fabric, messages).delivered_ps;
+  const auto exact = testing::run<FlowNetwork>(fabric, messages);
   const auto approx = fast(fabric, messages);
   auto last = [](const std::map<std::uint64_t, std::int64_t>& at) {
     std::int64_t end = 0;
@@ -216,8 +177,8 @@ TEST(FastNetwork, CloseToExactMaxMinOnRandomTraffic) {
 TEST(FastNetwork, SameMessagesSameDeliveries) {
   const Fabric fabric = tapered();
   const std::vector<Message> messages = random_messages(11, 300);
-  const Recorder first = run<FastNetwork>(fabric, messages, FastNetworkOptions{});
-  const Recorder second = run<FastNetwork>(fabric, messages, FastNetworkOptions{});
+  const Recorder first = record<FastNetwork>(fabric, messages, FastNetworkOptions{});
+  const Recorder second = record<FastNetwork>(fabric, messages, FastNetworkOptions{});
   EXPECT_EQ(first.order, second.order);  // same times, same order of callbacks
 }
 

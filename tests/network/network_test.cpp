@@ -11,52 +11,23 @@
 #include <sstream>
 
 #include "tests/network/naive_flow_model.h"
+#include "tests/network/network_testing.h"
 #include "tests/network/tapered_fabric.h"
 #include "topology/builders.h"
 
 namespace moesim::network {
 namespace {
 
-using topology::FabricBuilder;
 using topology::load_fabric;
 using topology::load_fabric_file;
-using topology::VertexKind;
 
 using sim::Picoseconds;
 
-std::string fabric_path(const std::string& file) {
-  return std::string(MOESIM_SOURCE_DIR) + "/configs/fabrics/" + file;
-}
-
-struct Recorder final : MessageSink {
-  std::map<std::uint64_t, std::int64_t> delivered_ps;
-  void on_delivered(std::uint64_t tag, Picoseconds at) override { delivered_ps[tag] = at.count(); }
-};
-
-// N GPUs on one switch, every link `bandwidth` per direction, zero latency and overhead unless
-// given.
-Fabric star(std::uint32_t gpus, double bandwidth, Picoseconds link_latency = Picoseconds::zero(),
-            Picoseconds overhead = Picoseconds::zero()) {
-  FabricBuilder builder("star");
-  for (std::uint32_t g = 0; g < gpus; ++g) builder.add_gpu("gpu" + std::to_string(g), 0);
-  const VertexId hub = builder.add_vertex(VertexKind::ScaleUpSwitch, "hub");
-  for (std::uint32_t g = 0; g < gpus; ++g)
-    builder.add_duplex_link(g, hub, bandwidth, link_latency, LinkTier::ScaleUp);
-  builder.set_message_overhead(LinkTier::ScaleUp, overhead);
-  return builder.build();
-}
-
-template <class Model>
-std::map<std::uint64_t, std::int64_t> run(const Fabric& fabric,
-                                          const std::vector<Message>& messages) {
-  sim::Engine engine;
-  Recorder recorder;
-  Model model(engine, fabric, recorder);
-  for (const Message& message : messages) model.submit(message);
-  engine.run();
-  EXPECT_EQ(recorder.delivered_ps.size(), messages.size());
-  return recorder.delivered_ps;
-}
+using testing::fabric_path;
+using testing::Recorder;
+using testing::run;
+using testing::star;
+using testing::uniform_all_to_all;
 
 TEST(FlowNetwork, OneFlowTakesOverheadPlusLatencyPlusBytesOverBandwidth) {
   const Fabric fabric = load_fabric_file(fabric_path("tiny-2x2.yaml"));
@@ -144,12 +115,7 @@ TEST(FlowNetwork, UnequalShareWhenAFlowIsBottleneckedElsewhere) {
   // flows 1->0 and 2->0 then share the remaining 8 GB/s of GPU 0's downlink: 4 GB/s each. 4 MB at 4
   // GB/s = 1 ms for 1->0 and 2->0; 3->0 moved 2 MB by 1 ms and has 2 MB left at 2 GB/s (its own
   // link) -> 2 ms.
-  FabricBuilder builder("uneven");
-  for (std::uint32_t g = 0; g < 4; ++g) builder.add_gpu("gpu" + std::to_string(g), 0);
-  const VertexId hub = builder.add_vertex(VertexKind::ScaleUpSwitch, "hub");
-  for (std::uint32_t g = 0; g < 4; ++g)
-    builder.add_duplex_link(g, hub, g == 3 ? 2e9 : 10e9, Picoseconds::zero(), LinkTier::ScaleUp);
-  const Fabric fabric = builder.build();
+  const Fabric fabric = testing::uneven_star();
   const auto delivered = run<FlowNetwork>(fabric, {{1, 0, 4'000'000, Picoseconds{0}, 1},
                                                    {2, 0, 4'000'000, Picoseconds{0}, 2},
                                                    {3, 0, 4'000'000, Picoseconds{0}, 3}});
@@ -180,10 +146,7 @@ TEST(FlowNetwork, IncastAndOutcastShareOneLinkEqually) {
 
 TEST(FlowNetwork, UniformAllToAllOnNvl72MatchesTheClosedForm) {
   const Fabric fabric = load_fabric_file(fabric_path("gb200-nvl72.yaml"));
-  std::vector<Message> messages;
-  for (GpuIndex s = 0; s < 72; ++s)
-    for (GpuIndex d = 0; d < 72; ++d)
-      if (s != d) messages.push_back({s, d, 1'000'000, Picoseconds{0}, s * 72ULL + d});
+  const std::vector<Message> messages = uniform_all_to_all(72, 1'000'000);
   sim::Engine engine;
   Recorder recorder;
   FlowNetwork network(engine, fabric, recorder);

@@ -1,0 +1,87 @@
+#pragma once
+// What the network models' tests share: the shipped fabrics' paths, a sink that records every
+// delivery, a star of GPUs on one switch, running a model over a list of messages, and a uniform
+// all-to-all. Header-only.
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "network/network_model.h"
+#include "sim/engine.h"
+#include "topology/builders.h"
+
+namespace moesim::network::testing {
+
+inline std::string fabric_path(const std::string& file) {
+  return std::string(MOESIM_SOURCE_DIR) + "/configs/fabrics/" + file;
+}
+
+struct Recorder final : MessageSink {
+  std::map<std::uint64_t, std::int64_t> delivered_ps;
+  std::vector<std::pair<std::uint64_t, std::int64_t>> order;  // in callback order
+  void on_delivered(std::uint64_t tag, sim::Picoseconds at) override {
+    delivered_ps[tag] = at.count();
+    order.emplace_back(tag, at.count());
+  }
+};
+
+// N GPUs on one switch, every link `bandwidth` per direction, zero latency and overhead unless
+// given.
+inline Fabric star(std::uint32_t gpus, double bandwidth,
+                   sim::Picoseconds link_latency = sim::Picoseconds::zero(),
+                   sim::Picoseconds overhead = sim::Picoseconds::zero()) {
+  topology::FabricBuilder builder("star");
+  for (std::uint32_t g = 0; g < gpus; ++g) builder.add_gpu("gpu" + std::to_string(g), 0);
+  const VertexId hub = builder.add_vertex(topology::VertexKind::ScaleUpSwitch, "hub");
+  for (std::uint32_t g = 0; g < gpus; ++g)
+    builder.add_duplex_link(g, hub, bandwidth, link_latency, LinkTier::ScaleUp);
+  builder.set_message_overhead(LinkTier::ScaleUp, overhead);
+  return builder.build();
+}
+
+// A star of 4 GPUs at 10 GB/s whose GPU 3 has 2 GB/s links: a flow from GPU 3 is held elsewhere.
+inline Fabric uneven_star() {
+  topology::FabricBuilder builder("uneven");
+  for (std::uint32_t g = 0; g < 4; ++g) builder.add_gpu("gpu" + std::to_string(g), 0);
+  const VertexId hub = builder.add_vertex(topology::VertexKind::ScaleUpSwitch, "hub");
+  for (std::uint32_t g = 0; g < 4; ++g)
+    builder.add_duplex_link(g, hub, g == 3 ? 2e9 : 10e9, sim::Picoseconds::zero(),
+                            LinkTier::ScaleUp);
+  return builder.build();
+}
+
+// Every message through a fresh engine and `Model` (constructed with `options`), to the end.
+template <class Model, class... Options>
+Recorder record(const Fabric& fabric, const std::vector<Message>& messages, Options... options) {
+  sim::Engine engine;
+  Recorder recorder;
+  Model model(engine, fabric, recorder, options...);
+  for (const Message& message : messages) model.submit(message);
+  engine.run();
+  EXPECT_EQ(recorder.delivered_ps.size(), messages.size());
+  return recorder;
+}
+
+// Delivery time (ps) per tag.
+template <class Model, class... Options>
+std::map<std::uint64_t, std::int64_t> run(const Fabric& fabric,
+                                          const std::vector<Message>& messages,
+                                          Options... options) {
+  return record<Model>(fabric, messages, options...).delivered_ps;
+}
+
+// `bytes` from every one of `gpus` GPUs to every other, released at 0; tag = source x gpus + dest.
+inline std::vector<Message> uniform_all_to_all(GpuIndex gpus, std::uint64_t bytes) {
+  std::vector<Message> messages;
+  for (GpuIndex s = 0; s < gpus; ++s)
+    for (GpuIndex d = 0; d < gpus; ++d)
+      if (s != d)
+        messages.push_back({s, d, bytes, sim::Picoseconds{0}, s * std::uint64_t{gpus} + d});
+  return messages;
+}
+
+}  // namespace moesim::network::testing
