@@ -1,0 +1,173 @@
+#include <algorithm>
+#include <vector>
+
+#include "network/fast_network_state.h"
+
+namespace moesim::network {
+
+using sim::Picoseconds;
+
+// A touched link's group level after local changes: (capacity - O) / members.
+void FastNetwork::State::settle(LinkId id, std::int64_t now_ps) {
+  Link& link = links[id];
+  link.touched = 0;
+  if (link.members == 0) return;
+  double level = (link.capacity - link.other) / link.members;
+  const double floor = kFloor * link.capacity / link.members;
+  if (level < floor) {
+    level = floor;
+    if (!epoch_requested) ++stats.early_epochs;
+    epoch_requested = true;
+  }
+  if (level == link.level) return;
+  link.clock_bytes = virtual_now(link, now_ps);
+  link.clock_ps = now_ps;
+  link.level = level;
+  request_refresh(id);
+}
+
+// Lists the links `list` crosses in fill_links and each link's flows of `list` in csr_flows.
+void FastNetwork::State::index_by_link(const std::vector<FlowIndex>& list) {
+  fill_links.clear();
+  for (FlowIndex flow : list)
+    for (LinkId id : constraints(flow)) {
+      if (!in_fill[id]) {
+        in_fill[id] = 1;
+        fill_links.push_back(id);
+        csr_count[id] = 0;
+      }
+      ++csr_count[id];
+    }
+  std::uint32_t offset = 0;
+  for (LinkId id : fill_links) {
+    in_fill[id] = 0;
+    csr_start[id] = offset;
+    offset += csr_count[id];
+    csr_count[id] = 0;
+  }
+  csr_flows.resize(offset);
+  for (FlowIndex flow : list)
+    for (LinkId id : constraints(flow)) csr_flows[csr_start[id] + csr_count[id]++] = flow;
+}
+
+// The flows starting now, by progressive filling over the links they cross with every other
+// group held at its level: a link's group shares its level with the new flows that join it.
+void FastNetwork::State::place_added(std::int64_t now_ps) {
+  index_by_link(added);
+  shares.clear();
+  for (LinkId id : fill_links) {
+    const Link& link = links[id];
+    residual[id] = link.capacity - link.other;
+    unfrozen[id] = link.members + csr_count[id];
+    shares.add(std::max(0.0, residual[id]) / unfrozen[id], id);
+  }
+  shares.heapify();
+  LinkId saturating = 0;
+  double share = 0;
+  std::size_t left = added.size();
+  while (left > 0 && shares.pop(residual, unfrozen, saturating, share)) {
+    const double rate = std::max(share, kFloor * links[saturating].capacity / unfrozen[saturating]);
+    unfrozen[saturating] = 0;
+    const FlowIndex* begin = csr_flows.data() + csr_start[saturating];
+    for (const FlowIndex* it = begin; it != begin + csr_count[saturating]; ++it) {
+      Flow& f = flows[*it];
+      if (f.group != kNone) continue;
+      join(*it, saturating, now_ps);
+      f.counted = rate;
+      --left;
+      for (LinkId id : constraints(*it)) {
+        if (id == saturating) continue;
+        residual[id] -= rate;
+        if (unfrozen[id] > 0) --unfrozen[id];
+        links[id].other += rate;
+      }
+    }
+  }
+  for (LinkId id : fill_links) touch(id);
+}
+
+void FastNetwork::State::epoch(std::int64_t now_ps) {
+  ++stats.epochs;
+  stats.epoch_flows += active.size();
+  const std::uint32_t stamp = static_cast<std::uint32_t>(stats.epochs);
+  // Groups are re-formed from scratch; a group's virtual clock runs on at its new level, so a
+  // flow that stays in its group keeps its finish key, and one that moves reads what it has left
+  // off its old group's clock.
+  fill_links.clear();
+  shares.clear();
+  for (LinkId id = 0; id < links.size(); ++id) {
+    Link& link = links[id];
+    link.epoch_clock = link.members > 0 ? virtual_now(link, now_ps) : 0;
+    link.members = 0;
+    link.other = 0;
+    link.touched = 0;
+    link.refresh = 0;
+    ++link.version;  // every finish entry is stale
+    std::vector<OnLink>& on = on_link[id];
+    if (link.transferring == 0) {
+      on.clear();
+      link.stale = 0;
+      continue;
+    }
+    if (link.stale > link.transferring) {
+      std::erase_if(on, [&](const OnLink& e) { return marks[e.flow].life != e.life; });
+      link.stale = 0;
+    }
+    fill_links.push_back(id);
+    residual[id] = link.capacity;
+    unfrozen[id] = link.transferring;
+    shares.add(residual[id] / unfrozen[id], id);
+  }
+  touched.clear();
+  refresh_list.clear();
+  finishes.clear();
+  shares.heapify();
+  double level = 0;
+  LinkId saturating = 0;
+  double share = 0;
+  while (shares.pop(residual, unfrozen, saturating, share)) {
+    level = std::max(level, share);
+    Link& link = links[saturating];
+    const double rate = std::max(level, kFloor * link.capacity / unfrozen[saturating]);
+    link.clock_bytes = link.epoch_clock;
+    link.clock_ps = now_ps;
+    link.level = rate;
+    request_refresh(saturating);
+    const std::vector<OnLink>& on = on_link[saturating];
+    for (std::size_t i = 0; i < on.size(); ++i) {
+      // The scan jumps between flow records: fetch a few entries ahead (the epoch's main cost on
+      // large fabrics is these cache misses).
+      if (i + 16 < on.size()) __builtin_prefetch(&marks[on[i + 16].flow]);
+      if (i + 8 < on.size()) {
+        const FlowIndex ahead = on[i + 8].flow;
+        __builtin_prefetch(&flows[ahead]);
+        __builtin_prefetch(flow_links.data() + static_cast<std::size_t>(ahead) * stride);
+      }
+      const OnLink& entry = on[i];
+      const FlowIndex flow = entry.flow;
+      Mark& mark = marks[flow];
+      if (mark.life != entry.life || mark.epoch == stamp) continue;
+      mark.epoch = stamp;
+      Flow& f = flows[flow];
+      if (f.group != saturating) {  // a new group: a new key
+        if (f.group != kNone) f.bytes_left = std::max(0.0, f.key - links[f.group].epoch_clock);
+        ++f.version;
+        f.group = saturating;
+        f.key = link.epoch_clock + f.bytes_left;
+        heap_push(keys[saturating], KeyEntry{f.key, flow, f.version});
+      }
+      f.counted = rate;
+      ++link.members;
+      for (LinkId id : constraints(flow)) {
+        residual[id] -= level;
+        --unfrozen[id];
+        if (id != saturating) links[id].other += rate;
+      }
+    }
+  }
+  events_since_epoch = 0;
+  active_at_epoch = active.size();
+  epoch_requested = false;
+}
+
+}  // namespace moesim::network

@@ -1,0 +1,247 @@
+#pragma once
+// Internal to network/: the state of the fast network (network/fast_network.h), shared by
+// fast_network.cpp (messages, finishes, accounts, the event loop) and fast_network_rates.cpp (the
+// rates: the placement of the flows starting at one instant, and the epochs' exact re-solve).
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <span>
+#include <vector>
+
+#include "network/fast_network.h"
+#include "network/rate_solver.h"
+
+namespace moesim::network {
+
+struct FastNetwork::State final : sim::EventHandler {
+  static constexpr std::int64_t kNever = std::numeric_limits<std::int64_t>::max();
+  static constexpr LinkId kNone = std::numeric_limits<LinkId>::max();
+  // Between epochs a link's O can exceed what its capacity leaves its group (the other groups'
+  // levels moved on); its level then stops at this fraction of its capacity per member and an
+  // epoch follows at once.
+  static constexpr double kFloor = 1e-3;
+  // Fewest starts and ends between two epochs.
+  static constexpr double kMinEpochEvents = 16;
+
+  template <class T>
+  static void heap_push(std::vector<T>& heap, const T& entry) {
+    heap.push_back(entry);
+    std::push_heap(heap.begin(), heap.end(), std::greater<>{});
+  }
+  template <class T>
+  static void heap_pop(std::vector<T>& heap) {
+    std::pop_heap(heap.begin(), heap.end(), std::greater<>{});
+    heap.pop_back();
+  }
+
+  // A message from its start to its delivery (hot fields; tag and bytes live apart).
+  struct Flow {
+    double key = 0;             // its finish on its group's virtual clock (bytes per flow)
+    double counted = 0;         // its rate as counted in O of its other links
+    double bytes_left = 0;      // bytes to move when (re)placed
+    LinkId group = kNone;       // the link whose group holds it (kNone: not transferring)
+    std::uint32_t version = 0;  // moves on when it leaves a group (its key entry is stale)
+    std::uint32_t active_pos = 0;
+    std::uint32_t hops = 0;  // constraint links (series links merged)
+  };
+  // Per slot, apart from the records so that an epoch's scans touch little memory: the slot's
+  // life (moves on when the slot is freed, making its on_link entries stale) and the epoch that
+  // placed the flow last.
+  struct Mark {
+    std::uint32_t life = 0;
+    std::uint32_t epoch = 0;
+  };
+  // A constraint link (the representative of its series class) and its group.
+  struct Link {
+    double capacity = 0;
+    double other = 0;        // O: the rates counted for flows of other groups
+    double level = 0;        // λ = (capacity - O) / members, while members > 0
+    double clock_bytes = 0;  // the group's virtual clock V at clock_ps
+    std::int64_t clock_ps = 0;
+    std::uint32_t members = 0;
+    std::uint32_t transferring = 0;  // flows crossing the link
+    std::uint32_t stale = 0;         // entries of on_link whose flow has ended
+    std::uint32_t version = 0;       // moves on when its finish entry is stale
+    std::uint8_t touched = 0, refresh = 0;
+    double epoch_clock = 0;  // V at the start of the running epoch
+  };
+  struct KeyEntry {  // a group member by finish key
+    double key;
+    FlowIndex flow;
+    std::uint32_t version;
+    bool operator>(const KeyEntry& o) const { return key != o.key ? key > o.key : flow > o.flow; }
+  };
+  struct FinishEntry {  // a group's next finish
+    std::int64_t finish_ps;
+    LinkId link;
+    std::uint32_t version;
+    bool operator>(const FinishEntry& o) const {
+      return finish_ps != o.finish_ps ? finish_ps > o.finish_ps : link > o.link;
+    }
+  };
+  struct BucketEntry {  // the messages whose transfer starts at one instant
+    std::int64_t start_ps;
+    std::uint64_t sequence;
+    std::uint32_t bucket;
+    bool operator>(const BucketEntry& o) const {
+      return start_ps != o.start_ps ? start_ps > o.start_ps : sequence > o.sequence;
+    }
+  };
+
+  sim::Engine& engine;
+  Fabric fabric;
+  MessageSink& sink;
+  FastNetworkOptions options;
+  sim::HandlerId handler = 0;
+  FlowRoutes routes;  // capacities and series classes
+  FastNetworkStats stats;
+
+  // Flows by slot.
+  std::vector<Flow> flows;
+  std::vector<Mark> marks;
+  std::vector<LinkId> flow_links;  // constraint links, `stride` per slot
+  std::size_t stride = 4;
+  std::vector<std::uint64_t> tag, message_bytes;
+  std::vector<FlowIndex> free_slots, active, added, finished;
+
+  // Pending starts, bucketed by instant: the messages a GPU releases together start together.
+  std::vector<std::vector<FlowIndex>> buckets;
+  std::vector<std::uint32_t> free_buckets;
+  std::vector<BucketEntry> bucket_heap;
+  std::array<std::pair<std::int64_t, std::uint32_t>, 4> open_buckets{};
+  std::size_t next_open = 0;
+  std::uint64_t next_sequence = 0;
+
+  // Links and groups.
+  std::vector<Link> links;
+  std::vector<std::vector<KeyEntry>> keys;
+  std::vector<LinkId> touched, refresh_list;
+  std::vector<FinishEntry> finishes;
+  // The flows that started transferring on each link since its last epoch; an entry is stale
+  // once the flow ended (its slot's life moved on), and epochs drop stale entries.
+  struct OnLink {
+    FlowIndex flow;
+    std::uint32_t life;
+  };
+  std::vector<std::vector<OnLink>> on_link;
+
+  // Accounts per series class (indexed by its representative).
+  std::vector<std::uint64_t> class_bytes;
+  std::vector<std::int64_t> class_busy_ps, class_busy_since;
+  std::vector<std::array<std::uint32_t, kLinkTierCount>> class_tiers;
+  std::array<std::uint32_t, kLinkTierCount> busy_links{}, tier_links{};
+
+  // Epochs.
+  double events_since_epoch = 0;
+  std::size_t active_at_epoch = 0;
+  bool epoch_requested = false;
+
+  // Scratch for the fillings: the links a set of flows crosses (fill_links) and each link's
+  // flows among them (csr_flows[csr_start[link] ..+ csr_count[link]]).
+  SaturationHeap shares;
+  std::vector<double> residual;
+  std::vector<std::uint32_t> unfrozen, csr_count, csr_start;
+  std::vector<std::uint8_t> in_fill;
+  std::vector<LinkId> fill_links;
+  std::vector<FlowIndex> csr_flows;
+  std::vector<LinkId> path;
+
+  // Deliveries and the engine.
+  std::vector<std::pair<std::uint64_t, std::int64_t>> deliveries;
+  sim::EventId wake;
+  std::int64_t wake_ps = kNever;
+  bool handling = false;
+  std::vector<TierActivity>* activity = nullptr;
+  std::array<std::uint32_t, kLinkTierCount> recorded_busy{};
+
+  State(sim::Engine& engine_, const Fabric& fabric_, MessageSink& sink_,
+        FastNetworkOptions options_);
+
+  std::span<const LinkId> constraints(FlowIndex flow) const {
+    return {flow_links.data() + static_cast<std::size_t>(flow) * stride, flows[flow].hops};
+  }
+
+  // Flows are visited in event order, not memory order: lists of them fetch a few ahead.
+  void prefetch_flow(FlowIndex flow) const {
+    __builtin_prefetch(&flows[flow]);
+    __builtin_prefetch(&message_bytes[flow]);
+    __builtin_prefetch(flow_links.data() + static_cast<std::size_t>(flow) * stride);
+  }
+
+  // ---- Groups and their virtual clocks
+
+  static double virtual_now(const Link& link, std::int64_t now_ps) {
+    return link.clock_bytes + link.level * static_cast<double>(now_ps - link.clock_ps) * 1e-12;
+  }
+
+  void request_refresh(LinkId id) {
+    if (links[id].refresh) return;
+    links[id].refresh = 1;
+    refresh_list.push_back(id);
+  }
+
+  void touch(LinkId id) {
+    if (links[id].touched) return;
+    links[id].touched = 1;
+    touched.push_back(id);
+  }
+
+  void join(FlowIndex flow, LinkId id, std::int64_t now_ps) {
+    Link& link = links[id];
+    if (link.members == 0) {  // a fresh clock
+      link.clock_bytes = 0;
+      link.clock_ps = now_ps;
+    }
+    ++link.members;
+    Flow& f = flows[flow];
+    f.group = id;
+    f.key = virtual_now(link, now_ps) + f.bytes_left;
+    heap_push(keys[id], KeyEntry{f.key, flow, f.version});
+    request_refresh(id);
+  }
+  // A finished flow leaves: its group loses a member, its other links its counted rate.
+  void remove(FlowIndex flow, std::int64_t now_ps);
+
+  // ---- Rates (fast_network_rates.cpp)
+
+  // A touched link's group level after local changes: (capacity - O) / members.
+  void settle(LinkId id, std::int64_t now_ps);
+  // Lists the links `list` crosses in fill_links and each link's flows of `list` in csr_flows.
+  void index_by_link(const std::vector<FlowIndex>& list);
+  // The flows starting now, by progressive filling over the links they cross with every other
+  // group held at its level: a link's group shares its level with the new flows that join it.
+  void place_added(std::int64_t now_ps);
+  void epoch(std::int64_t now_ps);
+
+  // ---- Finishes
+
+  static std::int64_t finish_of(const Link& link, double key) {
+    return link.clock_ps + transfer_picoseconds(key - link.clock_bytes, link.level);
+  }
+  void drop_stale_keys(LinkId id);
+  void refresh_finishes();
+  std::int64_t next_finish_ps();
+  // Removes every flow whose last byte is transferred by now into `finished`.
+  void take_finished(std::int64_t now_ps);
+
+  // ---- Accounts (per series class: its links carry the same flows)
+
+  void class_start(LinkId id, std::int64_t now_ps);
+  void class_stop(LinkId id, std::int64_t now_ps);  // the last transferring flow left
+  std::int64_t busy_at(LinkId id, std::int64_t now_ps) const;
+  void record_activity(std::int64_t now_ps);
+
+  // ---- The model
+
+  FlowIndex allocate_slot(std::size_t hops);
+  void ensure_wake(std::int64_t when_ps);
+  std::uint32_t bucket_for(std::int64_t start_ps);
+  void submit(const Message& message);
+  void deliver(FlowIndex flow, std::int64_t now_ps);
+  void start_transfers(std::int64_t now_ps);
+  void on_event(sim::Engine&, std::uint64_t) override;
+};
+
+}  // namespace moesim::network
