@@ -125,7 +125,9 @@ void FastNetwork::State::epoch(std::int64_t now_ps) {
   double level = 0;
   LinkId saturating = 0;
   double share = 0;
-  while (shares.pop(residual, unfrozen, saturating, share)) {
+  // Once every flow is frozen the links left in the heap have none unfrozen: stop there.
+  std::size_t left = active.size();
+  while (left > 0 && shares.pop(residual, unfrozen, saturating, share)) {
     level = std::max(level, share);
     Link& link = links[saturating];
     const double rate = std::max(level, kFloor * link.capacity / unfrozen[saturating]);
@@ -158,6 +160,7 @@ void FastNetwork::State::epoch(std::int64_t now_ps) {
       }
       f.counted = rate;
       ++link.members;
+      --left;
       for (LinkId id : constraints(flow)) {
         residual[id] -= level;
         --unfrozen[id];
