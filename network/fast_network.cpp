@@ -24,6 +24,14 @@ FastNetwork::State::State(sim::Engine& engine_, const Fabric& fabric_, MessageSi
   class_busy_ps.assign(count, 0);
   class_busy_since.assign(count, 0);
   class_tiers.assign(count, {});
+  route_links.resize(count);
+  for (LinkId id = 0; id < count; ++id) {
+    const topology::Link& link = fabric.link(id);
+    route_links[id] = {link.latency.count(), routes.constraint_of(id),
+                       static_cast<std::uint8_t>(link.tier)};
+  }
+  for (std::size_t tier = 0; tier < kLinkTierCount; ++tier)
+    overhead_ps[tier] = fabric.message_overhead(static_cast<LinkTier>(tier)).count();
   for (LinkId id = 0; id < count; ++id) {
     const auto tier = static_cast<std::size_t>(fabric.link(id).tier);
     ++class_tiers[routes.constraint_of(id)][tier];
@@ -198,18 +206,23 @@ void FastNetwork::State::submit(const Message& message) {
     throw std::invalid_argument("FastNetwork::submit: GPU index out of range");
   ++stats.messages_submitted;
   fabric.route(message.source, message.destination, message.tag, path);
-  const std::int64_t start_ps =
-      (message.release + route_timing(fabric, path).before_transfer()).count();
   const FlowIndex flow = allocate_slot(path.size());
   tag[flow] = message.tag;
   message_bytes[flow] = path.empty() ? 0 : message.bytes;
-  // Series links collapse to their class's representative (consecutive on the route).
+  // One pass over the route: its timing (as route_timing computes it) and its constraint links,
+  // series links collapsed to their class's representative (consecutive on the route).
   LinkId* out = flow_links.data() + static_cast<std::size_t>(flow) * stride;
   std::uint32_t hops = 0;
+  std::int64_t latency_ps = 0;
+  std::uint8_t highest_tier = 0;
   for (LinkId id : path) {
-    const LinkId constraint = routes.constraint_of(id);
-    if (hops == 0 || out[hops - 1] != constraint) out[hops++] = constraint;
+    const RouteLink& link = route_links[id];
+    latency_ps += link.latency_ps;
+    highest_tier = std::max(highest_tier, link.tier);
+    if (hops == 0 || out[hops - 1] != link.constraint) out[hops++] = link.constraint;
   }
+  const std::int64_t start_ps =
+      message.release.count() + (path.empty() ? 0 : overhead_ps[highest_tier] + latency_ps);
   flows[flow].hops = hops;
   buckets[bucket_for(start_ps)].push_back(flow);
   ensure_wake(start_ps);

@@ -147,6 +147,14 @@ struct FastNetwork::State final : sim::EventHandler {
   std::vector<LinkId> fill_links;
   std::vector<FlowIndex> csr_flows;
   std::vector<LinkId> path;
+  // What submit reads per link of a route, packed (Fabric::link is out of line and wider).
+  struct RouteLink {
+    std::int64_t latency_ps;
+    LinkId constraint;
+    std::uint8_t tier;
+  };
+  std::vector<RouteLink> route_links;
+  std::array<std::int64_t, kLinkTierCount> overhead_ps{};  // Fabric::message_overhead per tier
 
   // Deliveries and the engine.
   std::vector<std::pair<std::uint64_t, std::int64_t>> deliveries;
