@@ -7,25 +7,6 @@ namespace moesim::network {
 
 using sim::Picoseconds;
 
-// A touched link's group level after local changes: (capacity - O) / members.
-void FastNetwork::State::settle(LinkId id, std::int64_t now_ps) {
-  Link& link = links[id];
-  link.touched = 0;
-  if (link.members == 0) return;
-  double level = (link.capacity - link.other) / link.members;
-  const double floor = kFloor * link.capacity / link.members;
-  if (level < floor) {
-    level = floor;
-    if (!epoch_requested) ++stats.early_epochs;
-    epoch_requested = true;
-  }
-  if (level == link.level) return;
-  link.clock_bytes = virtual_now(link, now_ps);
-  link.clock_ps = now_ps;
-  link.level = level;
-  request_refresh(id);
-}
-
 // Lists the links `list` crosses in fill_links and each link's flows of `list` in csr_flows.
 void FastNetwork::State::index_by_link(const std::vector<FlowIndex>& list) {
   fill_links.clear();

@@ -6,32 +6,11 @@
 
 namespace moesim::network {
 
-namespace {
-
-constexpr auto kLongest = static_cast<double>(sim::kLongestDuration.count());
-
 [[noreturn]] void throw_transfer_out_of_range(double bytes, double rate_bytes_per_second) {
   char what[96];
   std::snprintf(what, sizeof what, "a transfer of %g bytes at %g B/s", bytes,
                 rate_bytes_per_second);
   sim::throw_time_out_of_range(what, bytes / rate_bytes_per_second);
-}
-
-}  // namespace
-
-std::int64_t transfer_picoseconds(double bytes, double rate_bytes_per_second) {
-  if (bytes <= 0) return 0;
-  const double picoseconds = bytes / rate_bytes_per_second * 1e12;
-  // Round up, but first drop floating-point noise (a drained 1 MB must not become 1 MB + 1e-10 B
-  // and cost 1 ps).
-  // ceil by hand: std::ceil is a libm call on baseline x86-64 and this runs once per re-solved
-  // flow.
-  const double slackened = picoseconds * (1.0 - kRoundingSlack);
-  // Also true for NaN and infinity (a zero rate): never convert those.
-  if (!(slackened <= kLongest)) [[unlikely]]
-    throw_transfer_out_of_range(bytes, rate_bytes_per_second);
-  const auto whole = static_cast<std::int64_t>(slackened);
-  return static_cast<double>(whole) < slackened ? whole + 1 : whole;
 }
 
 void SaturationHeap::heapify() {

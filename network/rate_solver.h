@@ -111,8 +111,25 @@ class RateSolver {
 // duration (0.01 ps per 100 us), far above accumulated double rounding and far below any tolerance
 // we check.
 inline constexpr double kRoundingSlack = 1e-10;
+// The cold path of transfer_picoseconds.
+[[noreturn]] void throw_transfer_out_of_range(double bytes, double rate_bytes_per_second);
 // ceil(bytes / rate in picoseconds x (1 - kRoundingSlack)): the rounding rule of both network
-// models. Throws sim::TimeOutOfRange beyond sim::kLongestDuration (or for a zero rate).
-std::int64_t transfer_picoseconds(double bytes, double rate_bytes_per_second);
+// models. Throws sim::TimeOutOfRange beyond sim::kLongestDuration (or for a zero rate). Inline:
+// the fast network calls it for every group whose next finish moves.
+inline std::int64_t transfer_picoseconds(double bytes, double rate_bytes_per_second) {
+  if (bytes <= 0) return 0;
+  const double picoseconds = bytes / rate_bytes_per_second * 1e12;
+  // Round up, but first drop floating-point noise (a drained 1 MB must not become 1 MB + 1e-10 B
+  // and cost 1 ps).
+  // ceil by hand: std::ceil is a libm call on baseline x86-64 and this runs once per re-solved
+  // flow.
+  const double slackened = picoseconds * (1.0 - kRoundingSlack);
+  // Also true for NaN and infinity (a zero rate): never convert those.
+  constexpr auto kLongest = static_cast<double>(sim::kLongestDuration.count());
+  if (!(slackened <= kLongest)) [[unlikely]]
+    throw_transfer_out_of_range(bytes, rate_bytes_per_second);
+  const auto whole = static_cast<std::int64_t>(slackened);
+  return static_cast<double>(whole) < slackened ? whole + 1 : whole;
+}
 
 }  // namespace moesim::network
