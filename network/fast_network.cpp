@@ -46,13 +46,16 @@ FastNetwork::State::State(sim::Engine& engine_, const Fabric& fabric_, MessageSi
 }
 
 FlowIndex FastNetwork::State::allocate_slot(std::size_t hops) {
-  if (hops > stride) {  // re-stride (only when a longer route than any before appears)
-    std::vector<LinkId> wider(flows.size() * hops);
-    for (std::size_t slot = 0; slot < flows.size(); ++slot)
-      std::copy_n(flow_links.begin() + slot * stride, flows[slot].hops,
-                  wider.begin() + slot * hops);
+  if (hops + 1 > stride) {  // re-stride (only when a longer route than any before appears)
+    std::size_t wider_stride = stride;
+    while (wider_stride < hops + 1) wider_stride *= 2;
+    std::vector<LinkBlock> wider(blocks_for(flows.size(), wider_stride));
+    for (std::size_t slot = 0; slot < flows.size(); ++slot) {
+      const LinkId* from = slot_links(static_cast<FlowIndex>(slot));
+      std::copy_n(from, from[0] + 1, wider.data()->entries + slot * wider_stride);
+    }
     flow_links.swap(wider);
-    stride = hops;
+    stride = wider_stride;
   }
   if (!free_slots.empty()) {
     const FlowIndex slot = free_slots.back();
@@ -63,7 +66,8 @@ FlowIndex FastNetwork::State::allocate_slot(std::size_t hops) {
   marks.emplace_back();
   tag.push_back(0);
   message_bytes.push_back(0);
-  flow_links.resize(flows.size() * stride);
+  active_pos.push_back(0);
+  flow_links.resize(blocks_for(flows.size(), stride));
   return static_cast<FlowIndex>(flows.size() - 1);
 }
 
@@ -84,9 +88,9 @@ void FastNetwork::State::remove(FlowIndex flow, std::int64_t now_ps) {
   request_refresh(f.group);
   ++f.version;
   f.group = kNone;
-  const std::uint32_t pos = f.active_pos;
+  const std::uint32_t pos = active_pos[flow];
   active[pos] = active.back();
-  flows[active[pos]].active_pos = pos;
+  active_pos[active[pos]] = pos;
   active.pop_back();
 }
 
@@ -206,24 +210,26 @@ void FastNetwork::State::submit(const Message& message) {
     throw std::invalid_argument("FastNetwork::submit: GPU index out of range");
   ++stats.messages_submitted;
   fabric.route(message.source, message.destination, message.tag, path);
-  const FlowIndex flow = allocate_slot(path.size());
-  tag[flow] = message.tag;
-  message_bytes[flow] = path.empty() ? 0 : message.bytes;
   // One pass over the route: its timing (as route_timing computes it) and its constraint links,
   // series links collapsed to their class's representative (consecutive on the route).
-  LinkId* out = flow_links.data() + static_cast<std::size_t>(flow) * stride;
-  std::uint32_t hops = 0;
+  hop_scratch.clear();
   std::int64_t latency_ps = 0;
   std::uint8_t highest_tier = 0;
   for (LinkId id : path) {
     const RouteLink& link = route_links[id];
     latency_ps += link.latency_ps;
     highest_tier = std::max(highest_tier, link.tier);
-    if (hops == 0 || out[hops - 1] != link.constraint) out[hops++] = link.constraint;
+    if (hop_scratch.empty() || hop_scratch.back() != link.constraint)
+      hop_scratch.push_back(link.constraint);
   }
   const std::int64_t start_ps =
       message.release.count() + (path.empty() ? 0 : overhead_ps[highest_tier] + latency_ps);
-  flows[flow].hops = hops;
+  const FlowIndex flow = allocate_slot(hop_scratch.size());
+  tag[flow] = message.tag;
+  message_bytes[flow] = path.empty() ? 0 : message.bytes;
+  LinkId* slot = slot_links(flow);
+  slot[0] = static_cast<LinkId>(hop_scratch.size());
+  std::copy(hop_scratch.begin(), hop_scratch.end(), slot + 1);
   buckets[bucket_for(start_ps)].push_back(flow);
   ensure_wake(start_ps);
 }
@@ -253,7 +259,7 @@ void FastNetwork::State::start_transfers(std::int64_t now_ps) {
       }
       Flow& f = flows[flow];
       f.bytes_left = static_cast<double>(message_bytes[flow]);
-      f.active_pos = static_cast<std::uint32_t>(active.size());
+      active_pos[flow] = static_cast<std::uint32_t>(active.size());
       active.push_back(flow);
       added.push_back(flow);
       for (LinkId id : constraints(flow)) {

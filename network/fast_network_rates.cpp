@@ -124,7 +124,7 @@ void FastNetwork::State::epoch(std::int64_t now_ps) {
       if (i + 8 < on.size()) {
         const FlowIndex ahead = on[i + 8].flow;
         __builtin_prefetch(&flows[ahead]);
-        __builtin_prefetch(flow_links.data() + static_cast<std::size_t>(ahead) * stride);
+        __builtin_prefetch(slot_links(ahead));
       }
       const OnLink& entry = on[i];
       const FlowIndex flow = entry.flow;

@@ -36,15 +36,19 @@ struct FastNetwork::State final : sim::EventHandler {
     heap.pop_back();
   }
 
-  // A message from its start to its delivery (hot fields; tag and bytes live apart).
-  struct Flow {
+  // A message from its start to its delivery (hot fields; tag, bytes, constraint links and the
+  // position in `active` live apart). 32 bytes, aligned: one cache line per visit.
+  struct alignas(32) Flow {
     double key = 0;             // its finish on its group's virtual clock (bytes per flow)
     double counted = 0;         // its rate as counted in O of its other links
     double bytes_left = 0;      // bytes to move when (re)placed
     LinkId group = kNone;       // the link whose group holds it (kNone: not transferring)
     std::uint32_t version = 0;  // moves on when it leaves a group (its key entry is stale)
-    std::uint32_t active_pos = 0;
-    std::uint32_t hops = 0;  // constraint links (series links merged)
+  };
+  // Constraint links are stored per slot as [hops, link...], `stride` entries (a power of two, at
+  // least 8), in cache-line-aligned blocks so that a slot of up to 7 links is one line.
+  struct alignas(64) LinkBlock {
+    LinkId entries[16];
   };
   // Per slot, apart from the records so that an epoch's scans touch little memory: the slot's
   // life (moves on when the slot is freed, making its on_link entries stale) and the epoch that
@@ -101,9 +105,11 @@ struct FastNetwork::State final : sim::EventHandler {
   // Flows by slot.
   std::vector<Flow> flows;
   std::vector<Mark> marks;
-  std::vector<LinkId> flow_links;  // constraint links, `stride` per slot
-  std::size_t stride = 4;
+  std::vector<LinkBlock> flow_links;  // constraint links (series links merged), `stride` per slot
+  std::size_t stride = 8;
   std::vector<std::uint64_t> tag, message_bytes;
+  std::vector<std::uint32_t> active_pos;  // a transferring slot's index in `active`
+  std::vector<LinkId> hop_scratch;
   std::vector<FlowIndex> free_slots, active, added, finished;
 
   // Pending starts, bucketed by instant: the messages a GPU releases together start together.
@@ -167,15 +173,25 @@ struct FastNetwork::State final : sim::EventHandler {
   State(sim::Engine& engine_, const Fabric& fabric_, MessageSink& sink_,
         FastNetworkOptions options_);
 
+  static std::size_t blocks_for(std::size_t slots, std::size_t slot_stride) {
+    return (slots * slot_stride + 15) / 16;
+  }
+  LinkId* slot_links(FlowIndex flow) {
+    return flow_links.data()->entries + static_cast<std::size_t>(flow) * stride;
+  }
+  const LinkId* slot_links(FlowIndex flow) const {
+    return flow_links.data()->entries + static_cast<std::size_t>(flow) * stride;
+  }
   std::span<const LinkId> constraints(FlowIndex flow) const {
-    return {flow_links.data() + static_cast<std::size_t>(flow) * stride, flows[flow].hops};
+    const LinkId* slot = slot_links(flow);
+    return {slot + 1, slot[0]};
   }
 
   // Flows are visited in event order, not memory order: lists of them fetch a few ahead.
   void prefetch_flow(FlowIndex flow) const {
     __builtin_prefetch(&flows[flow]);
     __builtin_prefetch(&message_bytes[flow]);
-    __builtin_prefetch(flow_links.data() + static_cast<std::size_t>(flow) * stride);
+    __builtin_prefetch(slot_links(flow));
   }
 
   // ---- Groups and their virtual clocks
