@@ -64,17 +64,19 @@ FlowIndex FastNetwork::State::allocate_slot(std::size_t hops) {
   }
   flows.emplace_back();
   marks.emplace_back();
-  tag.push_back(0);
-  message_bytes.push_back(0);
+  payloads.emplace_back();
   active_pos.push_back(0);
   flow_links.resize(blocks_for(flows.size(), stride));
   return static_cast<FlowIndex>(flows.size() - 1);
 }
 
-// A finished flow leaves: its group loses a member, its other links its counted rate.
+// A finished flow leaves: its group loses a member, its other links its counted rate; it is
+// delivered (one pass over its links for both).
 void FastNetwork::State::remove(FlowIndex flow, std::int64_t now_ps) {
   Flow& f = flows[flow];
+  const std::uint64_t bytes = payloads[flow].bytes;
   for (LinkId id : constraints(flow)) {
+    class_bytes[id] += bytes;
     Link& link = links[id];
     if (--link.transferring == 0) class_stop(id, now_ps);
     ++link.stale;
@@ -92,6 +94,7 @@ void FastNetwork::State::remove(FlowIndex flow, std::int64_t now_ps) {
   active[pos] = active.back();
   active_pos[active[pos]] = pos;
   active.pop_back();
+  release(flow, now_ps);
 }
 
 void FastNetwork::State::drop_stale_keys(LinkId id) {
@@ -130,7 +133,7 @@ std::int64_t FastNetwork::State::next_finish_ps() {
   return finishes.empty() ? kNever : finishes.front().finish_ps;
 }
 
-// Removes every flow whose last byte is transferred by now into `finished`.
+// Removes and delivers every flow whose last byte is transferred by now (listed in `finished`).
 void FastNetwork::State::take_finished(std::int64_t now_ps) {
   finished.clear();
   while (!finishes.empty()) {
@@ -225,8 +228,7 @@ void FastNetwork::State::submit(const Message& message) {
   const std::int64_t start_ps =
       message.release.count() + (path.empty() ? 0 : overhead_ps[highest_tier] + latency_ps);
   const FlowIndex flow = allocate_slot(hop_scratch.size());
-  tag[flow] = message.tag;
-  message_bytes[flow] = path.empty() ? 0 : message.bytes;
+  payloads[flow] = {message.tag, path.empty() ? 0 : message.bytes};
   LinkId* slot = slot_links(flow);
   slot[0] = static_cast<LinkId>(hop_scratch.size());
   std::copy(hop_scratch.begin(), hop_scratch.end(), slot + 1);
@@ -235,8 +237,12 @@ void FastNetwork::State::submit(const Message& message) {
 }
 
 void FastNetwork::State::deliver(FlowIndex flow, std::int64_t now_ps) {
-  for (LinkId id : constraints(flow)) class_bytes[id] += message_bytes[flow];
-  deliveries.emplace_back(tag[flow], now_ps);
+  for (LinkId id : constraints(flow)) class_bytes[id] += payloads[flow].bytes;
+  release(flow, now_ps);
+}
+
+void FastNetwork::State::release(FlowIndex flow, std::int64_t now_ps) {
+  deliveries.emplace_back(payloads[flow].tag, now_ps);
   ++marks[flow].life;
   free_slots.push_back(flow);
   ++stats.messages_delivered;
@@ -253,12 +259,12 @@ void FastNetwork::State::start_transfers(std::int64_t now_ps) {
     for (std::size_t i = 0; i < starting.size(); ++i) {
       if (i + 4 < starting.size()) prefetch_flow(starting[i + 4]);
       const FlowIndex flow = starting[i];
-      if (message_bytes[flow] == 0) {  // zero bytes, or a GPU sending to itself
+      if (payloads[flow].bytes == 0) {  // zero bytes, or a GPU sending to itself
         deliver(flow, now_ps);
         continue;
       }
       Flow& f = flows[flow];
-      f.bytes_left = static_cast<double>(message_bytes[flow]);
+      f.bytes_left = static_cast<double>(payloads[flow].bytes);
       active_pos[flow] = static_cast<std::uint32_t>(active.size());
       active.push_back(flow);
       added.push_back(flow);
@@ -279,10 +285,6 @@ void FastNetwork::State::on_event(sim::Engine&, std::uint64_t) {
   const std::int64_t now_ps = engine.now().count();
   // 1. Flows whose last byte is transferred now; 2. flows whose overhead and latency end now.
   take_finished(now_ps);
-  for (std::size_t i = 0; i < finished.size(); ++i) {
-    if (i + 4 < finished.size()) prefetch_flow(finished[i + 4]);
-    deliver(finished[i], now_ps);
-  }
   start_transfers(now_ps);
   // 3. The rates: an exact re-solve, or local changes.
   const std::size_t changes = finished.size() + added.size();

@@ -107,7 +107,11 @@ struct FastNetwork::State final : sim::EventHandler {
   std::vector<Mark> marks;
   std::vector<LinkBlock> flow_links;  // constraint links (series links merged), `stride` per slot
   std::size_t stride = 8;
-  std::vector<std::uint64_t> tag, message_bytes;
+  struct Payload {  // the caller's tag and the message's bytes, read together on delivery
+    std::uint64_t tag = 0;
+    std::uint64_t bytes = 0;
+  };
+  std::vector<Payload> payloads;
   std::vector<std::uint32_t> active_pos;  // a transferring slot's index in `active`
   std::vector<LinkId> hop_scratch;
   std::vector<FlowIndex> free_slots, active, added, finished;
@@ -190,7 +194,7 @@ struct FastNetwork::State final : sim::EventHandler {
   // Flows are visited in event order, not memory order: lists of them fetch a few ahead.
   void prefetch_flow(FlowIndex flow) const {
     __builtin_prefetch(&flows[flow]);
-    __builtin_prefetch(&message_bytes[flow]);
+    __builtin_prefetch(&payloads[flow]);
     __builtin_prefetch(slot_links(flow));
   }
 
@@ -225,7 +229,8 @@ struct FastNetwork::State final : sim::EventHandler {
     heap_push(keys[id], KeyEntry{f.key, flow, f.version});
     request_refresh(id);
   }
-  // A finished flow leaves: its group loses a member, its other links its counted rate.
+  // A finished flow leaves: its group loses a member, its other links its counted rate; it is
+  // delivered (one pass over its links for both).
   void remove(FlowIndex flow, std::int64_t now_ps);
 
   // ---- Rates (fast_network_rates.cpp)
@@ -265,7 +270,7 @@ struct FastNetwork::State final : sim::EventHandler {
   void drop_stale_keys(LinkId id);
   void refresh_finishes();
   std::int64_t next_finish_ps();
-  // Removes every flow whose last byte is transferred by now into `finished`.
+  // Removes and delivers every flow whose last byte is transferred by now (listed in `finished`).
   void take_finished(std::int64_t now_ps);
 
   // ---- Accounts (per series class: its links carry the same flows)
@@ -281,7 +286,8 @@ struct FastNetwork::State final : sim::EventHandler {
   void ensure_wake(std::int64_t when_ps);
   std::uint32_t bucket_for(std::int64_t start_ps);
   void submit(const Message& message);
-  void deliver(FlowIndex flow, std::int64_t now_ps);
+  void deliver(FlowIndex flow, std::int64_t now_ps);  // a message that never transferred
+  void release(FlowIndex flow, std::int64_t now_ps);  // lists the delivery, frees the slot
   void start_transfers(std::int64_t now_ps);
   void on_event(sim::Engine&, std::uint64_t) override;
 };
