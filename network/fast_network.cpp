@@ -146,8 +146,12 @@ void FastNetwork::State::take_finished(std::int64_t now_ps) {
     for (;;) {
       drop_stale_keys(id);
       if (keys[id].empty() || finish_of(links[id], keys[id].front().key) > now_ps) break;
+      // The records of this flow and of the next candidate are fetched while the heap pops.
       const FlowIndex flow = keys[id].front().flow;
+      __builtin_prefetch(slot_links(flow));
+      __builtin_prefetch(&payloads[flow]);
       heap_pop(keys[id]);
+      if (!keys[id].empty()) prefetch_flow(keys[id].front().flow);
       remove(flow, now_ps);
       finished.push_back(flow);
     }
