@@ -247,6 +247,7 @@ void FastNetwork::State::deliver(FlowIndex flow, std::int64_t now_ps) {
 
 void FastNetwork::State::release(FlowIndex flow, std::int64_t now_ps) {
   deliveries.emplace_back(payloads[flow].tag, now_ps);
+  sink.will_deliver(payloads[flow].tag);  // the callback comes at the end of this instant
   ++marks[flow].life;
   free_slots.push_back(flow);
   ++stats.messages_delivered;

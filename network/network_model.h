@@ -62,6 +62,9 @@ class MessageSink {  // completion callbacks; implementations must not allocate 
                      // hot path
  public:
   virtual void on_delivered(std::uint64_t tag, sim::Picoseconds delivered_at) = 0;
+  // A hint that on_delivered(tag, ...) follows soon (before the network returns to the engine): a
+  // sink may fetch what it reads for the tag, whose record is often out of cache by then.
+  virtual void will_deliver(std::uint64_t /*tag*/) {}
 
  protected:
   ~MessageSink() = default;

@@ -101,6 +101,10 @@ void AllToAll::on_event(sim::Engine&, std::uint64_t payload) {
     send_combine(layer, micro_batch, gpu);
 }
 
+void AllToAll::will_deliver(std::uint64_t tag) {
+  if (tag < messages_.size()) __builtin_prefetch(&messages_[tag]);
+}
+
 void AllToAll::on_delivered(std::uint64_t tag, Picoseconds at) {
   const MessageInfo info = messages_[tag];
   Run& r = run(info.layer, info.micro_batch);

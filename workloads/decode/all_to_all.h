@@ -56,6 +56,7 @@ class AllToAll final : public sim::EventHandler, public network::MessageSink {
 
   void on_event(sim::Engine& engine, std::uint64_t payload) override;
   void on_delivered(std::uint64_t tag, sim::Picoseconds at) override;
+  void will_deliver(std::uint64_t tag) override;
 
  private:
   struct Run;
