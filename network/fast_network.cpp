@@ -17,6 +17,7 @@ FastNetwork::State::State(sim::Engine& engine_, const Fabric& fabric_, MessageSi
   handler = engine.add_handler(*this);
   const std::size_t count = routes.link_count();
   links.resize(count);
+  other.assign(count, 0);
   for (LinkId id = 0; id < count; ++id) links[id].capacity = routes.capacity(id);
   keys.resize(count);
   on_link.resize(count);
@@ -83,7 +84,7 @@ void FastNetwork::State::remove(FlowIndex flow, std::int64_t now_ps) {
     if (id == f.group) {
       --link.members;
     } else {
-      link.other -= f.counted;
+      other[id] -= f.counted;
     }
     touch(id);
   }

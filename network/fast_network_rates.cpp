@@ -38,7 +38,7 @@ void FastNetwork::State::place_added(std::int64_t now_ps) {
   shares.clear();
   for (LinkId id : fill_links) {
     const Link& link = links[id];
-    residual[id] = link.capacity - link.other;
+    residual[id] = link.capacity - other[id];
     unfrozen[id] = link.members + csr_count[id];
     shares.add(std::max(0.0, residual[id]) / unfrozen[id], id);
   }
@@ -60,7 +60,7 @@ void FastNetwork::State::place_added(std::int64_t now_ps) {
         if (id == saturating) continue;
         residual[id] -= rate;
         if (unfrozen[id] > 0) --unfrozen[id];
-        links[id].other += rate;
+        other[id] += rate;
       }
     }
   }
@@ -80,7 +80,7 @@ void FastNetwork::State::epoch(std::int64_t now_ps) {
     Link& link = links[id];
     link.epoch_clock = link.members > 0 ? virtual_now(link, now_ps) : 0;
     link.members = 0;
-    link.other = 0;
+    other[id] = 0;
     link.touched = 0;
     link.refresh = 0;
     ++link.version;  // every finish entry is stale
@@ -145,7 +145,7 @@ void FastNetwork::State::epoch(std::int64_t now_ps) {
       for (LinkId id : constraints(flow)) {
         residual[id] -= level;
         --unfrozen[id];
-        if (id != saturating) links[id].other += rate;
+        if (id != saturating) other[id] += rate;
       }
     }
   }

@@ -60,7 +60,6 @@ struct FastNetwork::State final : sim::EventHandler {
   // A constraint link (the representative of its series class) and its group.
   struct Link {
     double capacity = 0;
-    double other = 0;        // O: the rates counted for flows of other groups
     double level = 0;        // λ = (capacity - O) / members, while members > 0
     double clock_bytes = 0;  // the group's virtual clock V at clock_ps
     std::int64_t clock_ps = 0;
@@ -126,6 +125,9 @@ struct FastNetwork::State final : sim::EventHandler {
 
   // Links and groups.
   std::vector<Link> links;
+  // Per link, apart from its record (the epoch adds to it once per hop of every flow): O, the rates
+  // counted for flows of other groups.
+  std::vector<double> other;
   std::vector<std::vector<KeyEntry>> keys;
   std::vector<LinkId> touched, refresh_list;
   std::vector<FinishEntry> finishes;
@@ -241,7 +243,7 @@ struct FastNetwork::State final : sim::EventHandler {
     Link& link = links[id];
     link.touched = 0;
     if (link.members == 0) return;
-    double level = (link.capacity - link.other) / link.members;
+    double level = (link.capacity - other[id]) / link.members;
     const double floor = kFloor * link.capacity / link.members;
     if (level < floor) {
       level = floor;
