@@ -198,15 +198,19 @@ std::uint64_t mix(std::uint64_t x) {
 void FabricData::walk(VertexId v, GpuIndex target, std::uint64_t flow_id,
                       std::vector<LinkId>& out) const {
   while (v != target) {
-    const std::uint32_t* entry =
-        next_hop_offsets.data() + static_cast<std::size_t>(v) * gpu_count + target;
-    const std::uint32_t first = entry[0];
-    const std::uint32_t candidates = entry[1] - first;
+    const std::uint32_t entry = next_hop_entries[static_cast<std::size_t>(v) * gpu_count + target];
+    if (entry & kDirectHop) {
+      const LinkId link = entry & ~kDirectHop;
+      out.push_back(link);
+      v = links[link].to;
+      continue;
+    }
+    const std::uint32_t candidates = next_hops[entry].link;
     const std::uint32_t pick =
         candidates <= 1
             ? 0
             : static_cast<std::uint32_t>(mix(flow_id ^ (std::uint64_t{v} << 40)) % candidates);
-    const NextHop& hop = next_hops[first + pick];
+    const NextHop& hop = next_hops[entry + 1 + pick];
     out.push_back(hop.link);
     v = hop.to;
   }
@@ -417,22 +421,33 @@ void compute_bounds(FabricData& d, const Fabric& fabric) {
 // do not enter a third GPU, in out-link order (FabricData::next_hops).
 void compute_next_hops(FabricData& d) {
   const std::size_t vertices = d.kinds.size();
-  d.next_hop_offsets.assign(vertices * d.gpu_count + 1, 0);
+  d.next_hop_entries.assign(vertices * d.gpu_count, 0);
   d.next_hops.clear();
+  std::vector<FabricData::NextHop> candidates;
   for (std::size_t v = 0; v < vertices; ++v) {
     for (std::size_t target = 0; target < d.gpu_count; ++target) {
       const std::uint16_t* dist = d.distances.data() + target * vertices;
-      d.next_hop_offsets[v * d.gpu_count + target] = static_cast<std::uint32_t>(d.next_hops.size());
-      if (v == target || dist[v] == FabricData::kUnreachable) continue;
-      for (std::uint32_t i = d.out_offsets[v]; i < d.out_offsets[v + 1]; ++i) {
-        const LinkId id = d.out_ids[i];
-        const VertexId w = d.links[id].to;
-        if (dist[w] + 1 == dist[v] && (d.kinds[w] != VertexKind::Gpu || w == target))
-          d.next_hops.push_back({id, w});
+      candidates.clear();
+      if (v != target && dist[v] != FabricData::kUnreachable) {
+        for (std::uint32_t i = d.out_offsets[v]; i < d.out_offsets[v + 1]; ++i) {
+          const LinkId id = d.out_ids[i];
+          const VertexId w = d.links[id].to;
+          if (dist[w] + 1 == dist[v] && (d.kinds[w] != VertexKind::Gpu || w == target))
+            candidates.push_back({id, w});
+        }
       }
+      std::uint32_t& entry = d.next_hop_entries[v * d.gpu_count + target];
+      if (candidates.size() == 1) {
+        entry = FabricData::kDirectHop | candidates[0].link;
+        continue;
+      }
+      // None (v is the target or cannot reach it: no walk asks) or several: a counted list.
+      entry = static_cast<std::uint32_t>(d.next_hops.size());
+      d.next_hops.push_back({static_cast<LinkId>(candidates.size()), 0});
+      d.next_hops.insert(d.next_hops.end(), candidates.begin(), candidates.end());
     }
   }
-  d.next_hop_offsets.back() = static_cast<std::uint32_t>(d.next_hops.size());
+  d.next_hops.push_back({0, 0});  // a walk that asks anyway reads this, as it read a neighbour
 }
 
 void compute_pxn_peers(FabricData& d) {

@@ -30,15 +30,19 @@ struct FabricData {
   // GPU.
   std::vector<std::uint16_t> distances;
   // The usable next hops towards GPU `target` from vertex v (links that decrease the hop distance
-  // by one and do not enter a third GPU), in out-link order: next_hops[next_hop_offsets[v *
-  // gpu_count + target] .. next_hop_offsets[v * gpu_count + target + 1]). Precomputed so that a
-  // route costs one lookup per hop, not a scan of the vertex's links; vertex-major, so the routes
-  // of a GPU's burst to every other GPU read consecutive entries.
+  // by one and do not enter a third GPU), in out-link order, one entry per (v, target),
+  // vertex-major so that the routes of a GPU's burst to every other GPU read consecutive entries:
+  // next_hop_entries[v * gpu_count + target] is, for a single next hop (most of them),
+  // kDirectHop | its link (its head is links[link].to, a small table that stays in cache: one
+  // table load per hop); otherwise an index h into next_hops, next_hops[h].link counting the
+  // candidates at next_hops[h + 1 ..]. Precomputed so that a route costs one lookup per hop, not a
+  // scan of the vertex's links.
+  static constexpr std::uint32_t kDirectHop = 0x80000000u;
   struct NextHop {
     LinkId link;
     VertexId to;  // the link's head, kept beside it so a walk makes one load per hop
   };
-  std::vector<std::uint32_t> next_hop_offsets;
+  std::vector<std::uint32_t> next_hop_entries;
   std::vector<NextHop> next_hops;
   // pxn_peer[domain * gpu_count + dst]: the GPU of `domain` fewest hops from dst.
   std::vector<GpuIndex> pxn_peer;
