@@ -12,7 +12,13 @@
 // progressive filling over the links it crosses, every other group held at its level; an end
 // raises its group's level and frees its rate on its other links. What waits for the next epoch is
 // a group's level change reaching the other links of its flows, and flows moving to another
-// bottleneck.
+// bottleneck. An epoch's filling stops as soon as every flow is frozen (the links still in its heap
+// then have no unfrozen flow left, so popping them would change nothing).
+//
+// Code: the state (network/fast_network_state.h) is shared by network/fast_network.cpp (messages,
+// finishes, accounts, the event loop) and network/fast_network_rates.cpp (the per-instant
+// placement and the epochs). A finished flow is removed and delivered in one pass over its links,
+// and the sink is told (MessageSink::will_deliver) so it can fetch its record before the callback.
 #include <cstdint>
 #include <memory>
 #include <vector>
