@@ -162,6 +162,10 @@ void FastNetwork::State::take_finished(std::int64_t now_ps) {
 
 void FastNetwork::State::class_start(LinkId id, std::int64_t now_ps) {
   if (links[id].transferring++ > 0) return;
+  if (!links[id].listed) {
+    links[id].listed = 1;
+    epoch_links.push_back(id);
+  }
   class_busy_since[id] = now_ps;
   for (std::size_t t = 0; t < kLinkTierCount; ++t) busy_links[t] += class_tiers[id][t];
 }

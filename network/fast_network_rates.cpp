@@ -74,9 +74,11 @@ void FastNetwork::State::epoch(std::int64_t now_ps) {
   // Groups are re-formed from scratch; a group's virtual clock runs on at its new level, so a
   // flow that stays in its group keeps its finish key, and one that moves reads what it has left
   // off its old group's clock.
-  fill_links.clear();
+  // Only the links some flow crossed since the last epoch can hold state to reset (epoch_links);
+  // every other link was reset then and has stayed idle.
   shares.clear();
-  for (LinkId id = 0; id < links.size(); ++id) {
+  std::size_t kept = 0;
+  for (const LinkId id : epoch_links) {
     Link& link = links[id];
     link.epoch_clock = link.members > 0 ? virtual_now(link, now_ps) : 0;
     link.members = 0;
@@ -88,17 +90,19 @@ void FastNetwork::State::epoch(std::int64_t now_ps) {
     if (link.transferring == 0) {
       on.clear();
       link.stale = 0;
+      link.listed = 0;
       continue;
     }
+    epoch_links[kept++] = id;
     if (link.stale > link.transferring) {
       std::erase_if(on, [&](const OnLink& e) { return marks[e.flow].life != e.life; });
       link.stale = 0;
     }
-    fill_links.push_back(id);
     residual[id] = link.capacity;
     unfrozen[id] = link.transferring;
     shares.add(residual[id] / unfrozen[id], id);
   }
+  epoch_links.resize(kept);
   touched.clear();
   refresh_list.clear();
   finishes.clear();

@@ -68,7 +68,8 @@ struct FastNetwork::State final : sim::EventHandler {
     std::uint32_t stale = 0;         // entries of on_link whose flow has ended
     std::uint32_t version = 0;       // moves on when its finish entry is stale
     std::uint8_t touched = 0, refresh = 0;
-    double epoch_clock = 0;  // V at the start of the running epoch
+    std::uint8_t listed = 0;  // in epoch_links
+    double epoch_clock = 0;   // V at the start of the running epoch
   };
   struct KeyEntry {  // a group member by finish key
     double key;
@@ -128,6 +129,8 @@ struct FastNetwork::State final : sim::EventHandler {
   // Per link, apart from its record (the epoch adds to it once per hop of every flow): O, the rates
   // counted for flows of other groups.
   std::vector<double> other;
+  // The links that carried a flow since the last epoch (or still do): the ones an epoch resets.
+  std::vector<LinkId> epoch_links;
   std::vector<std::vector<KeyEntry>> keys;
   std::vector<LinkId> touched, refresh_list;
   std::vector<FinishEntry> finishes;
