@@ -13,7 +13,8 @@
 // raises its group's level and frees its rate on its other links. What waits for the next epoch is
 // a group's level change reaching the other links of its flows, and flows moving to another
 // bottleneck. An epoch's filling stops as soon as every flow is frozen (the links still in its heap
-// then have no unfrozen flow left, so popping them would change nothing).
+// then have no unfrozen flow left, so popping them would change nothing), and it resets only the
+// links some flow crossed since the last epoch (the others were reset then and stayed idle).
 //
 // Code: the state (network/fast_network_state.h) is shared by network/fast_network.cpp (messages,
 // finishes, accounts, the event loop) and network/fast_network_rates.cpp (the per-instant
