@@ -2,6 +2,7 @@
 // a Chrome/Perfetto trace of the GPU compute and communication timeline.
 #include <spdlog/spdlog.h>
 
+#include <optional>
 #include <ostream>
 #include <string>
 
@@ -21,16 +22,21 @@ std::vector<ScenarioOverride> overrides_from(const ParsedArgs& args) {
   return overrides;
 }
 
+// --check-exact K, checked before any simulation runs.
+std::uint32_t check_exact_layers(const ParsedArgs& args) {
+  const long long layers = args.integer_or("check-exact", 4);
+  if (layers < 0 || layers == 1 || layers > 1'000'000)
+    throw UsageError("--check-exact expects 0 (every MoE layer) or a layer count >= 2");
+  return static_cast<std::uint32_t>(layers);
+}
+
 // --check-exact K: the scenario again with K simulated MoE layers (0 = all), once with the exact
 // flow model and once with the fast one, and the differences of what the fast model approximates.
-std::string check_exact(const Scenario& scenario, long long layers) {
-  if (layers < 0 || layers == 1)
-    throw UsageError("--check-exact expects 0 (every MoE layer) or a layer count >= 2");
+std::string check_exact(const Scenario& scenario, std::uint32_t layers) {
   Scenario exact = scenario, fast = scenario;
   exact.decode.network = workloads::NetworkKind::Flow;
   fast.decode.network = workloads::NetworkKind::Fast;
-  exact.decode.sampled_moe_layers = fast.decode.sampled_moe_layers =
-      static_cast<std::uint32_t>(layers);
+  exact.decode.sampled_moe_layers = fast.decode.sampled_moe_layers = layers;
   spdlog::info("checking the fast network against exact max-min on {} (two runs)",
                layers == 0 ? std::string("every MoE layer") : fmt::format("{} MoE layers", layers));
   const std::vector<RunResult> runs = simulate_all({&exact, &fast}, 2);
@@ -57,6 +63,8 @@ int run_run(const ParsedArgs& args, CommandContext& context) {
   if (args.flag("json") && args.flag("csv")) throw UsageError("choose one of --json and --csv");
   const std::vector<ScenarioOverride> overrides = overrides_from(args);
   const Scenario scenario = load_scenario(args.positional.front(), overrides);
+  std::optional<std::uint32_t> check_layers;
+  if (args.flag("check-exact")) check_layers = check_exact_layers(args);
   const auto trace_file = args.value("trace");
   if (trace_file) check_output_path("--trace", *trace_file, scenario.input_files);
   spdlog::info("simulating {} ({} GPUs, EP{}, batch {})", scenario.name,
@@ -75,8 +83,8 @@ int run_run(const ParsedArgs& args, CommandContext& context) {
     context.out << render_csv(scenario, result);
   else
     context.out << render_table(scenario, result);
-  if (args.flag("check-exact")) {
-    const std::string check = check_exact(scenario, args.integer_or("check-exact", 4));
+  if (check_layers) {
+    const std::string check = check_exact(scenario, *check_layers);
     if (args.flag("json") || args.flag("csv"))
       spdlog::info("\n{}", check);  // stdout stays one JSON object or one CSV row
     else
