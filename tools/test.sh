@@ -16,13 +16,24 @@ git ls-files '*.cpp' '*.h' | xargs clang-format --dry-run --Werror
 
 ctest --test-dir build --output-on-failure -j "$jobs"
 
+# A build's output goes to DIR/build.log; on failure its end is shown (ninja prints compiler errors
+# on stdout).
+build_quietly() {
+  local dir=$1; shift
+  if ! cmake --build "$dir" -j "$jobs" "$@" >"$dir/build.log" 2>&1; then
+    tail -40 "$dir/build.log"
+    echo "building $dir failed (log: $dir/build.log)" >&2
+    exit 1
+  fi
+}
+
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
 for sanitizer in address,undefined thread; do
   dir="build-${sanitizer//,/-}"
   cmake -S . -B "$dir" -G Ninja -DMOESIM_SANITIZE="$sanitizer" -DMOESIM_BUILD_BENCH=OFF >/dev/null
-  cmake --build "$dir" -j "$jobs" >/dev/null
+  build_quietly "$dir"
   label=sanitize
   [ "$sanitizer" = thread ] && label=concurrent
   echo "== tests under -fsanitize=$sanitizer (label $label)"
@@ -33,7 +44,7 @@ fuzz=build-fuzz
 fuzz_seconds=${MOESIM_FUZZ_SECONDS:-60}
 CXX=clang++ cmake -S . -B "$fuzz" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMOESIM_FUZZ=ON \
   -DMOESIM_BUILD_BENCH=OFF >/dev/null
-cmake --build "$fuzz" -j "$jobs" --target fuzz_loaders >/dev/null
+build_quietly "$fuzz" --target fuzz_loaders
 echo "== fuzz target: $(ls tests/fuzz/regressions | wc -l) regression inputs, then $fuzz_seconds s of fuzzing"
 if ! "$fuzz/tests/fuzz/fuzz_loaders" tests/fuzz/regressions/* >"$fuzz/regressions.log" 2>&1; then
   tail -40 "$fuzz/regressions.log"
