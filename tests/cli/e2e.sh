@@ -233,6 +233,14 @@ done
 expect 0 "merge: 24 rows" -- merge "$work/smerged.csv" "$work/spart0.csv" "$work/spart1.csv"
 expect 0 "Pareto front" -- "${search[@]}" --min-user-tps 50 --out "$work/smerged.csv"
 cmp -s "$work/search.csv" "$work/smerged.csv" || fail "search shards merged differ from one search"
+# The default search pass (the fast network, the front re-simulated exactly): --jobs 1 and 2 agree.
+fastsearch=(search configs/scenarios/ep72-gb200-nvl72.yaml --vary ep_size=8 --vary batch_per_gpu=1,16
+  --vary dispatch_mode=direct --vary two_micro_batch_overlap=false --min-user-tps 50 --quiet)
+for jobs in 1 2; do
+  expect 0 "search network: fast" -- "${fastsearch[@]}" --jobs $jobs --out "$work/fast$jobs.csv"
+done
+cmp -s "$work/fast1.csv" "$work/fast2.csv" || fail "search on the fast network differs between --jobs 1 and 2"
+cmp -s "$work/fast1.exact.csv" "$work/fast2.exact.csv" || fail "the front's exact re-simulations differ"
 # Bad targets and spaces: usage errors exit 1, bad values exit 2.
 expect 1 "--min-user-tps expects a number > 0, got 'fast'" -- "${search[@]}" --min-user-tps fast
 expect 1 "--max-tpot-ms expects a number > 0, got '0'" -- "${search[@]}" --max-tpot-ms 0
