@@ -327,17 +327,8 @@ ComputeData load_compute_data(const std::string& generations_file,
 }
 
 std::vector<std::string> default_compute_files(const std::string& configs_dir) {
-  const std::string directory = configs_dir + "/validation/compute";
-  std::error_code error;
-  if (!std::filesystem::is_directory(directory, error))
-    throw input::InputError(directory + ": no such directory (is '" + configs_dir +
-                            "' a moesim configs/ directory?)");
-  std::vector<std::string> files;
-  for (const auto& entry : std::filesystem::directory_iterator(directory, error))
-    if (entry.path().extension() == ".yaml") files.push_back(entry.path().string());
-  if (error) throw input::InputError(directory + ": " + error.message());
-  std::sort(files.begin(), files.end());
-  return files;
+  return input::yaml_files_in(configs_dir + "/validation/compute",
+                              "is '" + configs_dir + "' a moesim configs/ directory?");
 }
 
 }  // namespace moesim::calibration

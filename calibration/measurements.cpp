@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
-#include <filesystem>
 #include <map>
 #include <string>
 
@@ -202,17 +201,8 @@ CalibrationData load_calibration_data(std::span<const std::string> measurement_f
 }
 
 std::vector<std::string> default_measurement_files(const std::string& configs_dir) {
-  const std::string directory = configs_dir + "/validation/measurements";
-  std::error_code error;
-  if (!std::filesystem::is_directory(directory, error))
-    throw input::InputError(directory + ": no such directory (is '" + configs_dir +
-                            "' a moesim configs/ directory?)");
-  std::vector<std::string> files;
-  for (const auto& entry : std::filesystem::directory_iterator(directory, error))
-    if (entry.path().extension() == ".yaml") files.push_back(entry.path().string());
-  if (error) throw input::InputError(directory + ": " + error.message());
-  std::sort(files.begin(), files.end());
-  return files;
+  return input::yaml_files_in(configs_dir + "/validation/measurements",
+                              "is '" + configs_dir + "' a moesim configs/ directory?");
 }
 
 }  // namespace moesim::calibration

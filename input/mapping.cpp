@@ -415,4 +415,17 @@ std::string resolve_relative(const std::string& including_file, const std::strin
   return (fs::path(including_file).parent_path() / written).lexically_normal().string();
 }
 
+std::vector<std::string> yaml_files_in(const std::string& directory,
+                                       const std::string& what_it_is) {
+  std::error_code error;
+  if (!fs::is_directory(directory, error))
+    throw InputError(directory + ": no such directory (" + what_it_is + ")");
+  std::vector<std::string> files;
+  for (const auto& entry : fs::directory_iterator(directory, error))
+    if (entry.path().extension() == ".yaml") files.push_back(entry.path().string());
+  if (error) throw InputError(directory + ": " + error.message());
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
 }  // namespace moesim::input

@@ -110,4 +110,9 @@ bool parse_finite_number(std::string_view text, double& value);
 // directory of `including_file` (or the current directory if including_file is empty).
 std::string resolve_relative(const std::string& including_file, const std::string& path);
 
+// The *.yaml files directly in `directory`, sorted by name. Throws InputError naming the directory
+// (and `what_it_is`, e.g. "a moesim configs/ directory's validation/compute") if it is missing or
+// unreadable.
+std::vector<std::string> yaml_files_in(const std::string& directory, const std::string& what_it_is);
+
 }  // namespace moesim::input
