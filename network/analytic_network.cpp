@@ -102,7 +102,7 @@ TierUsage AnalyticNetwork::tier_usage(LinkTier tier) const {
 }
 
 std::uint64_t AnalyticNetwork::link_bytes(LinkId link) const {
-  return state_->accounts.bytes.at(link);
+  return state_->accounts.link_bytes(link);
 }
 
 bool AnalyticNetwork::record_tier_activity(std::vector<TierActivity>*) {

@@ -11,7 +11,12 @@ using sim::Picoseconds;
 
 FastNetwork::State::State(sim::Engine& engine_, const Fabric& fabric_, MessageSink& sink_,
                           FastNetworkOptions options_)
-    : engine(engine_), fabric(fabric_), sink(sink_), options(options_), routes(fabric_) {
+    : engine(engine_),
+      fabric(fabric_),
+      sink(sink_),
+      options(options_),
+      routes(fabric_),
+      accounts(fabric_, routes.constraints_of_links()) {
   if (!(options.epoch_fraction >= 0))
     throw std::invalid_argument("FastNetwork: epoch_fraction must be >= 0");
   handler = engine.add_handler(*this);
@@ -21,10 +26,6 @@ FastNetwork::State::State(sim::Engine& engine_, const Fabric& fabric_, MessageSi
   for (LinkId id = 0; id < count; ++id) links[id].capacity = routes.capacity(id);
   keys.resize(count);
   on_link.resize(count);
-  class_bytes.assign(count, 0);
-  class_busy_ps.assign(count, 0);
-  class_busy_since.assign(count, 0);
-  class_tiers.assign(count, {});
   route_links.resize(count);
   for (LinkId id = 0; id < count; ++id) {
     const topology::Link& link = fabric.link(id);
@@ -33,11 +34,6 @@ FastNetwork::State::State(sim::Engine& engine_, const Fabric& fabric_, MessageSi
   }
   for (std::size_t tier = 0; tier < kLinkTierCount; ++tier)
     overhead_ps[tier] = fabric.message_overhead(static_cast<LinkTier>(tier)).count();
-  for (LinkId id = 0; id < count; ++id) {
-    const auto tier = static_cast<std::size_t>(fabric.link(id).tier);
-    ++class_tiers[routes.constraint_of(id)][tier];
-    ++tier_links[tier];
-  }
   residual.assign(count, 0);
   unfrozen.assign(count, 0);
   csr_count.assign(count, 0);
@@ -77,9 +73,9 @@ void FastNetwork::State::remove(FlowIndex flow, std::int64_t now_ps) {
   Flow& f = flows[flow];
   const std::uint64_t bytes = payloads[flow].bytes;
   for (LinkId id : constraints(flow)) {
-    class_bytes[id] += bytes;
+    accounts.bytes[id] += bytes;
+    accounts.stop(id, now_ps);
     Link& link = links[id];
-    if (--link.transferring == 0) class_stop(id, now_ps);
     ++link.stale;
     if (id == f.group) {
       --link.members;
@@ -160,36 +156,6 @@ void FastNetwork::State::take_finished(std::int64_t now_ps) {
   }
 }
 
-void FastNetwork::State::class_start(LinkId id, std::int64_t now_ps) {
-  if (links[id].transferring++ > 0) return;
-  if (!links[id].listed) {
-    links[id].listed = 1;
-    epoch_links.push_back(id);
-  }
-  class_busy_since[id] = now_ps;
-  for (std::size_t t = 0; t < kLinkTierCount; ++t) busy_links[t] += class_tiers[id][t];
-}
-
-void FastNetwork::State::class_stop(LinkId id,
-                                    std::int64_t now_ps) {  // the last transferring flow left
-  class_busy_ps[id] += now_ps - class_busy_since[id];
-  for (std::size_t t = 0; t < kLinkTierCount; ++t) busy_links[t] -= class_tiers[id][t];
-}
-
-std::int64_t FastNetwork::State::busy_at(LinkId id, std::int64_t now_ps) const {
-  const LinkId rep = routes.constraint_of(id);
-  return class_busy_ps[rep] + (links[rep].transferring > 0 ? now_ps - class_busy_since[rep] : 0);
-}
-
-void FastNetwork::State::record_activity(std::int64_t now_ps) {
-  for (std::size_t tier = 0; tier < kLinkTierCount; ++tier) {
-    if (busy_links[tier] == recorded_busy[tier]) continue;
-    recorded_busy[tier] = busy_links[tier];
-    activity->push_back(
-        {Picoseconds{now_ps}, static_cast<LinkTier>(tier), busy_links[tier], tier_links[tier]});
-  }
-}
-
 void FastNetwork::State::ensure_wake(std::int64_t when_ps) {
   if (handling || when_ps >= wake_ps) return;
   wake_ps = when_ps;
@@ -245,11 +211,6 @@ void FastNetwork::State::submit(const Message& message) {
   ensure_wake(start_ps);
 }
 
-void FastNetwork::State::deliver(FlowIndex flow, std::int64_t now_ps) {
-  for (LinkId id : constraints(flow)) class_bytes[id] += payloads[flow].bytes;
-  release(flow, now_ps);
-}
-
 void FastNetwork::State::release(FlowIndex flow, std::int64_t now_ps) {
   deliveries.emplace_back(payloads[flow].tag, now_ps);
   sink.will_deliver(payloads[flow].tag);  // the callback comes at the end of this instant
@@ -270,7 +231,7 @@ void FastNetwork::State::start_transfers(std::int64_t now_ps) {
       if (i + 4 < starting.size()) prefetch_flow(starting[i + 4]);
       const FlowIndex flow = starting[i];
       if (payloads[flow].bytes == 0) {  // zero bytes, or a GPU sending to itself
-        deliver(flow, now_ps);
+        release(flow, now_ps);
         continue;
       }
       Flow& f = flows[flow];
@@ -279,7 +240,10 @@ void FastNetwork::State::start_transfers(std::int64_t now_ps) {
       active.push_back(flow);
       added.push_back(flow);
       for (LinkId id : constraints(flow)) {
-        class_start(id, now_ps);
+        if (accounts.start(id, now_ps) && !links[id].listed) {
+          links[id].listed = 1;
+          epoch_links.push_back(id);
+        }
         on_link[id].push_back(OnLink{flow, marks[flow].life});
       }
     }
@@ -311,7 +275,7 @@ void FastNetwork::State::on_event(sim::Engine&, std::uint64_t) {
       touched.clear();
       if (epoch_requested) epoch(now_ps);
     }
-    if (activity) record_activity(now_ps);
+    accounts.record(now_ps);
   }
   refresh_finishes();
   // 4. The next instant at which anything changes.
@@ -336,31 +300,19 @@ void FastNetwork::submit(const Message& message) {
 }
 
 TierUsage FastNetwork::tier_usage(LinkTier tier) const {
-  const State& s = *state_;
-  const std::int64_t now_ps = s.engine.now().count();
-  TierUsage usage;
-  for (LinkId id = 0; id < s.fabric.link_count(); ++id) {
-    const topology::Link& link = s.fabric.link(id);
-    if (link.tier != tier) continue;
-    usage.bytes += s.class_bytes[s.routes.constraint_of(id)];
-    usage.busy_link_seconds += static_cast<double>(s.busy_at(id, now_ps)) / 1e12;
-    usage.capacity_bytes_per_second += link.bandwidth_bytes_per_second;
-    ++usage.links;
-  }
-  return usage;
+  return state_->accounts.usage(state_->fabric, tier, state_->engine.now().count());
 }
 
 std::uint64_t FastNetwork::link_bytes(LinkId link) const {
-  return state_->class_bytes.at(state_->routes.constraint_of(link));
+  return state_->accounts.link_bytes(link);
 }
 
 sim::Picoseconds FastNetwork::link_busy_time(LinkId link) const {
-  return Picoseconds{state_->busy_at(link, state_->engine.now().count())};
+  return Picoseconds{state_->accounts.busy_at(link, state_->engine.now().count())};
 }
 
 bool FastNetwork::record_tier_activity(std::vector<TierActivity>* samples) {
-  state_->activity = samples;
-  state_->recorded_busy = state_->busy_links;
+  state_->accounts.record_to(samples);
   return true;
 }
 

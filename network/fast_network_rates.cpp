@@ -87,19 +87,19 @@ void FastNetwork::State::epoch(std::int64_t now_ps) {
     link.refresh = 0;
     ++link.version;  // every finish entry is stale
     std::vector<OnLink>& on = on_link[id];
-    if (link.transferring == 0) {
+    if (accounts.transferring[id] == 0) {
       on.clear();
       link.stale = 0;
       link.listed = 0;
       continue;
     }
     epoch_links[kept++] = id;
-    if (link.stale > link.transferring) {
+    if (link.stale > accounts.transferring[id]) {
       std::erase_if(on, [&](const OnLink& e) { return marks[e.flow].life != e.life; });
       link.stale = 0;
     }
     residual[id] = link.capacity;
-    unfrozen[id] = link.transferring;
+    unfrozen[id] = accounts.transferring[id];
     shares.add(residual[id] / unfrozen[id], id);
   }
   epoch_links.resize(kept);

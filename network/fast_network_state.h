@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "network/fast_network.h"
+#include "network/link_accounts.h"
 #include "network/rate_solver.h"
 
 namespace moesim::network {
@@ -64,9 +65,8 @@ struct FastNetwork::State final : sim::EventHandler {
     double clock_bytes = 0;  // the group's virtual clock V at clock_ps
     std::int64_t clock_ps = 0;
     std::uint32_t members = 0;
-    std::uint32_t transferring = 0;  // flows crossing the link
-    std::uint32_t stale = 0;         // entries of on_link whose flow has ended
-    std::uint32_t version = 0;       // moves on when its finish entry is stale
+    std::uint32_t stale = 0;    // entries of on_link whose flow has ended
+    std::uint32_t version = 0;  // moves on when its finish entry is stale
     std::uint8_t touched = 0, refresh = 0;
     std::uint8_t listed = 0;  // in epoch_links
     double epoch_clock = 0;   // V at the start of the running epoch
@@ -142,11 +142,8 @@ struct FastNetwork::State final : sim::EventHandler {
   };
   std::vector<std::vector<OnLink>> on_link;
 
-  // Accounts per series class (indexed by its representative).
-  std::vector<std::uint64_t> class_bytes;
-  std::vector<std::int64_t> class_busy_ps, class_busy_since;
-  std::vector<std::array<std::uint32_t, kLinkTierCount>> class_tiers;
-  std::array<std::uint32_t, kLinkTierCount> busy_links{}, tier_links{};
+  // Bytes, busy time and flows crossing, per series class (its links carry the same flows).
+  LinkAccounts accounts;
 
   // Epochs.
   double events_since_epoch = 0;
@@ -176,8 +173,6 @@ struct FastNetwork::State final : sim::EventHandler {
   sim::EventId wake;
   std::int64_t wake_ps = kNever;
   bool handling = false;
-  std::vector<TierActivity>* activity = nullptr;
-  std::array<std::uint32_t, kLinkTierCount> recorded_busy{};
 
   State(sim::Engine& engine_, const Fabric& fabric_, MessageSink& sink_,
         FastNetworkOptions options_);
@@ -278,20 +273,12 @@ struct FastNetwork::State final : sim::EventHandler {
   // Removes and delivers every flow whose last byte is transferred by now (listed in `finished`).
   void take_finished(std::int64_t now_ps);
 
-  // ---- Accounts (per series class: its links carry the same flows)
-
-  void class_start(LinkId id, std::int64_t now_ps);
-  void class_stop(LinkId id, std::int64_t now_ps);  // the last transferring flow left
-  std::int64_t busy_at(LinkId id, std::int64_t now_ps) const;
-  void record_activity(std::int64_t now_ps);
-
   // ---- The model
 
   FlowIndex allocate_slot(std::size_t hops);
   void ensure_wake(std::int64_t when_ps);
   std::uint32_t bucket_for(std::int64_t start_ps);
   void submit(const Message& message);
-  void deliver(FlowIndex flow, std::int64_t now_ps);  // a message that never transferred
   void release(FlowIndex flow, std::int64_t now_ps);  // lists the delivery, frees the slot
   void start_transfers(std::int64_t now_ps);
   void on_event(sim::Engine&, std::uint64_t) override;

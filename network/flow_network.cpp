@@ -44,9 +44,6 @@ struct FlowNetwork::State final : sim::EventHandler {
   std::int64_t wake_ps = std::numeric_limits<std::int64_t>::max();
   bool handling = false;
 
-  std::vector<TierActivity>* activity = nullptr;  // record_tier_activity
-  std::array<std::uint32_t, kLinkTierCount> recorded_busy{};
-
   State(sim::Engine& engine_, const Fabric& fabric_, MessageSink& sink_, FlowSolver kind)
       : engine(engine_),
         fabric(fabric_),
@@ -97,15 +94,6 @@ struct FlowNetwork::State final : sim::EventHandler {
     ensure_wake(start.count());
   }
 
-  void record_activity(std::int64_t now_ps) {
-    for (std::size_t tier = 0; tier < kLinkTierCount; ++tier) {
-      if (accounts.busy_links[tier] == recorded_busy[tier]) continue;
-      recorded_busy[tier] = accounts.busy_links[tier];
-      activity->push_back({Picoseconds{now_ps}, static_cast<LinkTier>(tier),
-                           accounts.busy_links[tier], accounts.tier_links[tier]});
-    }
-  }
-
   void deliver(FlowIndex flow, std::int64_t now_ps) {
     for (LinkId id : solver->route(flow)) accounts.bytes[id] += message_bytes[flow];
     deliveries.emplace_back(tag[flow], now_ps);
@@ -145,7 +133,7 @@ struct FlowNetwork::State final : sim::EventHandler {
     if (changed) {
       solver->solve(now_ps);
       ++stats.solves;
-      if (activity) record_activity(now_ps);
+      accounts.record(now_ps);
     }
     stats.flows_resolved = solver->flows_resolved();
     // 4. The next instant at which anything changes.
@@ -174,7 +162,7 @@ TierUsage FlowNetwork::tier_usage(LinkTier tier) const {
 }
 
 std::uint64_t FlowNetwork::link_bytes(LinkId link) const {
-  return state_->accounts.bytes.at(link);
+  return state_->accounts.link_bytes(link);
 }
 
 sim::Picoseconds FlowNetwork::link_busy_time(LinkId link) const {
@@ -182,8 +170,7 @@ sim::Picoseconds FlowNetwork::link_busy_time(LinkId link) const {
 }
 
 bool FlowNetwork::record_tier_activity(std::vector<TierActivity>* samples) {
-  state_->activity = samples;
-  state_->recorded_busy = state_->accounts.busy_links;
+  state_->accounts.record_to(samples);
   return true;
 }
 

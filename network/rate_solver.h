@@ -34,6 +34,7 @@ class FlowRoutes {
   // The representative of the link's series class (the class's smallest capacity): every flow
   // that crosses one link of a class crosses all of them, so they carry the same flows.
   LinkId constraint_of(LinkId link) const { return constraint_of_[link]; }
+  const std::vector<LinkId>& constraints_of_links() const { return constraint_of_; }
 
  private:
   void merge_series_links(const Fabric& fabric);
