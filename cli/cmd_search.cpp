@@ -178,12 +178,12 @@ extern const CommandSpec search_command{
         "and, for each target, the configuration with the most tokens/s per GPU that meets it "
         "(TPOT, tokens/s per GPU\n"
         "and per node, memory headroom, $/M tokens, power). The search pass uses --network "
-        "(default: "
-        "the fast\nnetwork, docs/fast-network.md) with --sampled-layers (default: the scenario's "
-        "own); "
-        "the front is then\nre-simulated with --exact-network (default: the flow model, exact "
-        "max-min, with the scenario's own\nsampling) and both are reported. Resumable (--out), "
-        "parallel (--jobs) and shardable "
+        "(default: the fast\n"
+        "network, docs/fast-network.md) with --sampled-layers (default: the scenario's own); the "
+        "front is then\n"
+        "re-simulated with --exact-network (default: the flow model, exact max-min, with the "
+        "scenario's own\n"
+        "sampling) and both are reported. Resumable (--out), parallel (--jobs) and shardable "
         "(--shard + merge) as\n"
         "'sweep'. Exit code 4 if no configuration meets a target. See docs/planning.md.",
     .options = command_options(),
