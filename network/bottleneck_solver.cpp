@@ -404,7 +404,6 @@ void BottleneckSolver::rebuild(std::int64_t now_ps) {
     if (unfrozen_[link] > 0) shares_.add(residual_[link] / unfrozen_[link], link);
   }
   added_.clear();
-  shares_.heapify();
   double level = 0;
   LinkId saturating = 0;
   double share = 0;

@@ -42,7 +42,6 @@ void FastNetwork::State::place_added(std::int64_t now_ps) {
     unfrozen[id] = link.members + csr_count[id];
     shares.add(std::max(0.0, residual[id]) / unfrozen[id], id);
   }
-  shares.heapify();
   LinkId saturating = 0;
   double share = 0;
   std::size_t left = added.size();
@@ -106,7 +105,6 @@ void FastNetwork::State::epoch(std::int64_t now_ps) {
   touched.clear();
   refresh_list.clear();
   finishes.clear();
-  shares.heapify();
   double level = 0;
   LinkId saturating = 0;
   double share = 0;
@@ -121,6 +119,7 @@ void FastNetwork::State::epoch(std::int64_t now_ps) {
     link.level = rate;
     request_refresh(saturating);
     const std::vector<OnLink>& on = on_link[saturating];
+    std::uint32_t members = 0;
     for (std::size_t i = 0; i < on.size(); ++i) {
       // The scan jumps between flow records: fetch a few entries ahead (the epoch's main cost on
       // large fabrics is these cache misses).
@@ -144,14 +143,19 @@ void FastNetwork::State::epoch(std::int64_t now_ps) {
         heap_push(keys[saturating], KeyEntry{f.key, flow, f.version});
       }
       f.counted = rate;
-      ++link.members;
-      --left;
+      ++members;
       for (LinkId id : constraints(flow)) {
+        // The saturating link's own counts are done with: skipping them keeps every flow's
+        // updates off one memory chain.
+        if (id == saturating) continue;
         residual[id] -= level;
         --unfrozen[id];
-        if (id != saturating) other[id] += rate;
+        other[id] += rate;
       }
     }
+    link.members += members;
+    left -= members;
+    unfrozen[saturating] = 0;
   }
   events_since_epoch = 0;
   active_at_epoch = active.size();

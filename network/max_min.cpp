@@ -176,7 +176,6 @@ void MaxMinSolver::progressive_filling() {
   share_heap_.clear();
   for (LinkId link : touched_links_)
     share_heap_.add(std::max(0.0, residual_[link]) / unfrozen_[link], link);
-  share_heap_.heapify();
 
   // The link with the smallest fair share saturates next; its unfrozen flows freeze at that level.
   // Stops once every flow is frozen: the links left in the heap could only be no-op pops.

@@ -1,6 +1,7 @@
 #include "network/rate_solver.h"
 
 #include <algorithm>
+#include <bit>
 #include <cstdio>
 #include <functional>
 
@@ -13,28 +14,77 @@ namespace moesim::network {
   sim::throw_time_out_of_range(what, bytes / rate_bytes_per_second);
 }
 
-void SaturationHeap::heapify() {
-  std::make_heap(heap_.begin(), heap_.end(), std::greater<>{});
+std::uint64_t SaturationHeap::key_of(double share) {
+  const auto bits = std::bit_cast<std::uint64_t>(share);
+  return (bits >> 63) != 0 ? ~bits : bits | (std::uint64_t{1} << 63);
+}
+
+double SaturationHeap::share_of(std::uint64_t key) {
+  return std::bit_cast<double>((key >> 63) != 0 ? key & ~(std::uint64_t{1} << 63) : ~key);
+}
+
+int SaturationHeap::bucket_of(std::uint64_t key) const {
+  return key == last_ ? 0 : 64 - std::countl_zero(key ^ last_);
+}
+
+void SaturationHeap::insert(const Entry& entry) {
+  const int bucket = bucket_of(entry.key);
+  buckets_[bucket].push_back(entry);
+  if (bucket < 64)
+    occupied_ |= std::uint64_t{1} << bucket;
+  else
+    top_occupied_ = true;
+}
+
+void SaturationHeap::clear() {
+  for (std::uint64_t mask = occupied_; mask != 0; mask &= mask - 1)
+    buckets_[std::countr_zero(mask)].clear();
+  buckets_[64].clear();
+  occupied_ = 0;
+  top_occupied_ = false;
+  last_ = 0;
+}
+
+bool SaturationHeap::refill() {
+  const std::uint64_t above_zero = occupied_ & ~std::uint64_t{1};
+  const int from = above_zero != 0 ? std::countr_zero(above_zero) : (top_occupied_ ? 64 : -1);
+  if (from < 0) return false;
+  std::vector<Entry>& moving = buckets_[from];
+  std::uint64_t lowest = moving.front().key;
+  for (const Entry& entry : moving) lowest = std::min(lowest, entry.key);
+  last_ = lowest;
+  if (from < 64)
+    occupied_ &= ~(std::uint64_t{1} << from);
+  else
+    top_occupied_ = false;
+  // Every entry lands in a lower bucket (it shares the bits above `from` with the new last).
+  for (const Entry& entry : moving) insert(entry);
+  moving.clear();
+  return true;
 }
 
 bool SaturationHeap::pop(std::span<const double> residual, std::span<const std::uint32_t> unfrozen,
                          LinkId& link, double& share) {
-  while (!heap_.empty()) {
-    std::pop_heap(heap_.begin(), heap_.end(), std::greater<>{});
-    const Entry entry = heap_.back();
-    heap_.pop_back();
+  for (;;) {
+    if ((occupied_ & 1) == 0 && !refill()) return false;
+    std::vector<Entry>& equal = buckets_[0];  // every key here is last_: the smallest link first
+    std::size_t best = 0;
+    for (std::size_t i = 1; i < equal.size(); ++i)
+      if (equal[i].link < equal[best].link) best = i;
+    const Entry entry = equal[best];
+    equal[best] = equal.back();
+    equal.pop_back();
+    if (equal.empty()) occupied_ &= ~std::uint64_t{1};
     if (unfrozen[entry.link] == 0) continue;
     const double current = std::max(0.0, residual[entry.link]) / unfrozen[entry.link];
-    if (current > entry.share) {
-      heap_.push_back(Entry{current, entry.link});
-      std::push_heap(heap_.begin(), heap_.end(), std::greater<>{});
+    if (current > share_of(entry.key)) {
+      insert(Entry{key_of(current), entry.link});
       continue;
     }
     link = entry.link;
     share = current;
     return true;
   }
-  return false;
 }
 
 FlowRoutes::FlowRoutes(const Fabric& fabric) : capacity_(fabric.link_count()) {

@@ -49,29 +49,45 @@ class FlowRoutes {
   std::vector<LinkId> constraint_of_;  // link -> the representative of its series class
 };
 
-// Progressive filling's next step, shared by both solvers: the link with the smallest fair share
-// (residual / unfrozen flows) saturates next. A link's share never decreases while filling (a flow
-// freezes at a level <= every share it crosses), so keys are lazy lower bounds: a popped link whose
-// share has grown goes back with its current share instead of being re-keyed on every freeze.
+// Progressive filling's next step, shared by the solvers: the link with the smallest fair share
+// (residual / unfrozen flows) saturates next, the smaller link id first among equal shares. A
+// link's share never decreases while filling (a flow freezes at a level <= every share it
+// crosses), so keys are lazy lower bounds: a popped link whose share has grown goes back with its
+// current share instead of being re-keyed on every freeze.
+//
+// The popped shares never decrease, so this is a radix heap (a monotone priority queue) on the
+// shares' bits: bucket b > 0 holds the keys whose highest bit that differs from the last popped
+// key is bit b - 1; a pop empties the lowest non-empty bucket into lower ones only when bucket 0
+// (keys equal to the last) is empty. Every entry moves at most 64 times and usually a few, where
+// a binary heap's pop sifts through log2(links) levels with a mispredicted branch at each
+// (docs/performance.md, "Epochs").
 class SaturationHeap {
  public:
-  void clear() { heap_.clear(); }
-  void add(double share, LinkId link) { heap_.push_back(Entry{share, link}); }
-  void heapify();  // after add()s
-  bool empty() const { return heap_.empty(); }
+  void clear();
+  // Before the first pop() after clear().
+  void add(double share, LinkId link) { insert(Entry{key_of(share), link}); }
+  bool empty() const { return occupied_ == 0; }
   // The next link to saturate and its share; false when no link with unfrozen flows is left.
   bool pop(std::span<const double> residual, std::span<const std::uint32_t> unfrozen, LinkId& link,
            double& share);
 
  private:
   struct Entry {
-    double share;
+    std::uint64_t key;
     LinkId link;
-    bool operator>(const Entry& other) const {
-      return share != other.share ? share > other.share : link > other.link;
-    }
   };
-  std::vector<Entry> heap_;
+  static constexpr int kBuckets = 65;
+  // Doubles in their order as unsigned integers (negative shares only from rounding).
+  static std::uint64_t key_of(double share);
+  static double share_of(std::uint64_t key);
+  int bucket_of(std::uint64_t key) const;
+  void insert(const Entry& entry);
+  bool refill();  // moves the lowest non-empty bucket down; false when every bucket is empty
+
+  std::uint64_t last_ = 0;
+  std::uint64_t occupied_ = 0;  // bit b: bucket b is not empty (b < 64; bucket 64 below)
+  bool top_occupied_ = false;
+  std::vector<Entry> buckets_[kBuckets];
 };
 
 // The contract FlowNetwork drives: flows are activated with their bytes, drain at max-min fair

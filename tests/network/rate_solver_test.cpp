@@ -4,6 +4,7 @@
 // filling when many flows start at once, repair when a few change).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <random>
@@ -211,6 +212,55 @@ TEST(BottleneckSolverVsRestartLevel, RandomTrafficOnATaperedFatTree) {
   for (std::uint64_t seed = 21; seed <= 28; ++seed)
     expect_same_deliveries(fabric, random_traffic(fabric, seed, 500, 100'000'000),
                            "seed " + std::to_string(seed));
+}
+
+// The radix heap pops by (share, link) like a binary heap would: equal shares by link id, a link
+// whose share grew goes back with its new share, links without unfrozen flows are skipped, and a
+// negative share (rounding) comes first.
+TEST(SaturationHeap, PopsBySharesThenLinksAndReKeysGrownShares) {
+  SaturationHeap heap;
+  const std::vector<double> shares = {4.0, 2.0, 2.0, -1e-12, 7.5, 3.0, 2.0};
+  std::vector<double> residual(shares.begin(), shares.end());
+  std::vector<std::uint32_t> unfrozen(shares.size(), 1);
+  unfrozen[4] = 0;  // frozen: never popped
+  for (LinkId link = 0; link < shares.size(); ++link) heap.add(shares[link], link);
+  residual[5] = 5.0;  // link 5 grew from 3 to 5 after it was keyed: it comes after link 0 (4)
+  std::vector<std::pair<LinkId, double>> popped;
+  LinkId link = 0;
+  double share = 0;
+  while (heap.pop(residual, unfrozen, link, share)) popped.emplace_back(link, share);
+  const std::vector<std::pair<LinkId, double>> expected = {{3, 0.0}, {1, 2.0}, {2, 2.0},
+                                                           {6, 2.0}, {0, 4.0}, {5, 5.0}};
+  EXPECT_EQ(popped, expected);
+  EXPECT_TRUE(heap.empty());
+}
+
+// Against a sorted reference on many random shares drawn from few distinct values (ties) and a
+// wide range, with keys re-pushed as they grow.
+TEST(SaturationHeap, MatchesASortedReferenceOnRandomShares) {
+  std::mt19937_64 random(7);
+  for (int round = 0; round < 20; ++round) {
+    const std::size_t links = 1 + random() % 300;
+    std::vector<double> residual(links);
+    std::vector<std::uint32_t> unfrozen(links, 1);
+    std::uniform_int_distribution<int> few(0, 9);
+    std::uniform_real_distribution<double> wide(0, 1e12);
+    for (double& r : residual) r = round % 2 == 0 ? few(random) * 0.25 : wide(random);
+    SaturationHeap heap;
+    heap.clear();
+    for (LinkId l = 0; l < links; ++l) heap.add(residual[l], l);
+    std::vector<std::pair<double, LinkId>> reference;
+    for (LinkId l = 0; l < links; ++l) reference.emplace_back(residual[l], l);
+    std::sort(reference.begin(), reference.end());
+    LinkId link = 0;
+    double share = 0;
+    for (const auto& [expected_share, expected_link] : reference) {
+      ASSERT_TRUE(heap.pop(residual, unfrozen, link, share));
+      EXPECT_EQ(link, expected_link);
+      EXPECT_EQ(share, expected_share);
+    }
+    EXPECT_FALSE(heap.pop(residual, unfrozen, link, share));
+  }
 }
 
 }  // namespace
