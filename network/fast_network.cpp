@@ -42,29 +42,39 @@ FastNetwork::State::State(sim::Engine& engine_, const Fabric& fabric_, MessageSi
   open_buckets.fill({-1, 0});
 }
 
-FlowIndex FastNetwork::State::allocate_slot(std::size_t hops) {
-  if (hops + 1 > stride) {  // re-stride (only when a longer route than any before appears)
-    std::size_t wider_stride = stride;
-    while (wider_stride < hops + 1) wider_stride *= 2;
-    std::vector<LinkBlock> wider(blocks_for(flows.size(), wider_stride));
-    for (std::size_t slot = 0; slot < flows.size(); ++slot) {
-      const LinkId* from = slot_links(static_cast<FlowIndex>(slot));
-      std::copy_n(from, from[0] + 1, wider.data()->entries + slot * wider_stride);
-    }
-    flow_links.swap(wider);
-    stride = wider_stride;
-  }
+FlowIndex FastNetwork::State::allocate_slot() {
   if (!free_slots.empty()) {
     const FlowIndex slot = free_slots.back();
     free_slots.pop_back();
     return slot;
   }
   flows.emplace_back();
-  marks.emplace_back();
   payloads.emplace_back();
   active_pos.push_back(0);
-  flow_links.resize(blocks_for(flows.size(), stride));
+  long_links.resize(flows.size() * long_stride);
   return static_cast<FlowIndex>(flows.size() - 1);
+}
+
+void FastNetwork::State::set_constraints(FlowIndex flow) {
+  const std::size_t hops = hop_scratch.size();
+  if (hops <= kInlineLinks) {
+    flows[flow].hops = static_cast<std::uint32_t>(hops);
+    std::copy(hop_scratch.begin(), hop_scratch.end(), flows[flow].links);
+    return;
+  }
+  flows[flow].hops = 0;      // not copied by a re-stride
+  if (hops > long_stride) {  // re-stride (only when a longer route than any before appears)
+    std::vector<LinkId> wider(flows.size() * hops);
+    for (std::size_t slot = 0; slot < flows.size(); ++slot)
+      if (flows[slot].hops > kInlineLinks)
+        std::copy_n(long_links.data() + slot * long_stride, flows[slot].hops,
+                    wider.data() + slot * hops);
+    long_links.swap(wider);
+    long_stride = hops;
+  }
+  flows[flow].hops = static_cast<std::uint32_t>(hops);
+  std::copy(hop_scratch.begin(), hop_scratch.end(),
+            long_links.data() + static_cast<std::size_t>(flow) * long_stride);
 }
 
 // A finished flow leaves: its group loses a member, its other links its counted rate; it is
@@ -145,7 +155,7 @@ void FastNetwork::State::take_finished(std::int64_t now_ps) {
       if (keys[id].empty() || finish_of(links[id], keys[id].front().key) > now_ps) break;
       // The records of this flow and of the next candidate are fetched while the heap pops.
       const FlowIndex flow = keys[id].front().flow;
-      __builtin_prefetch(slot_links(flow));
+      __builtin_prefetch(&flows[flow]);
       __builtin_prefetch(&payloads[flow]);
       heap_pop(keys[id]);
       if (!keys[id].empty()) prefetch_flow(keys[id].front().flow);
@@ -202,11 +212,9 @@ void FastNetwork::State::submit(const Message& message) {
   }
   const std::int64_t start_ps =
       message.release.count() + (path.empty() ? 0 : overhead_ps[highest_tier] + latency_ps);
-  const FlowIndex flow = allocate_slot(hop_scratch.size());
+  const FlowIndex flow = allocate_slot();
   payloads[flow] = {message.tag, path.empty() ? 0 : message.bytes};
-  LinkId* slot = slot_links(flow);
-  slot[0] = static_cast<LinkId>(hop_scratch.size());
-  std::copy(hop_scratch.begin(), hop_scratch.end(), slot + 1);
+  set_constraints(flow);
   buckets[bucket_for(start_ps)].push_back(flow);
   ensure_wake(start_ps);
 }
@@ -214,7 +222,7 @@ void FastNetwork::State::submit(const Message& message) {
 void FastNetwork::State::release(FlowIndex flow, std::int64_t now_ps) {
   deliveries.emplace_back(payloads[flow].tag, now_ps);
   sink.will_deliver(payloads[flow].tag);  // the callback comes at the end of this instant
-  ++marks[flow].life;
+  ++flows[flow].life;
   free_slots.push_back(flow);
   ++stats.messages_delivered;
 }
@@ -244,7 +252,7 @@ void FastNetwork::State::start_transfers(std::int64_t now_ps) {
           links[id].listed = 1;
           epoch_links.push_back(id);
         }
-        on_link[id].push_back(OnLink{flow, marks[flow].life});
+        on_link[id].push_back(OnLink{flow, f.life});
       }
     }
     buckets[bucket].clear();

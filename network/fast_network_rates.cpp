@@ -94,7 +94,7 @@ void FastNetwork::State::epoch(std::int64_t now_ps) {
     }
     epoch_links[kept++] = id;
     if (link.stale > accounts.transferring[id]) {
-      std::erase_if(on, [&](const OnLink& e) { return marks[e.flow].life != e.life; });
+      std::erase_if(on, [&](const OnLink& e) { return flows[e.flow].life != e.life; });
       link.stale = 0;
     }
     residual[id] = link.capacity;
@@ -123,18 +123,12 @@ void FastNetwork::State::epoch(std::int64_t now_ps) {
     for (std::size_t i = 0; i < on.size(); ++i) {
       // The scan jumps between flow records: fetch a few entries ahead (the epoch's main cost on
       // large fabrics is these cache misses).
-      if (i + 16 < on.size()) __builtin_prefetch(&marks[on[i + 16].flow]);
-      if (i + 8 < on.size()) {
-        const FlowIndex ahead = on[i + 8].flow;
-        __builtin_prefetch(&flows[ahead]);
-        __builtin_prefetch(slot_links(ahead));
-      }
+      if (i + 8 < on.size()) __builtin_prefetch(&flows[on[i + 8].flow]);
       const OnLink& entry = on[i];
       const FlowIndex flow = entry.flow;
-      Mark& mark = marks[flow];
-      if (mark.life != entry.life || mark.epoch == stamp) continue;
-      mark.epoch = stamp;
       Flow& f = flows[flow];
+      if (f.life != entry.life || f.epoch == stamp) continue;
+      f.epoch = stamp;
       if (f.group != saturating) {  // a new group: a new key
         if (f.group != kNone) f.bytes_left = std::max(0.0, f.key - links[f.group].epoch_clock);
         ++f.version;

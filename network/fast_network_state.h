@@ -37,27 +37,24 @@ struct FastNetwork::State final : sim::EventHandler {
     heap.pop_back();
   }
 
-  // A message from its start to its delivery (hot fields; tag, bytes, constraint links and the
-  // position in `active` live apart). 32 bytes, aligned: one cache line per visit.
-  struct alignas(32) Flow {
+  // A message from its start to its delivery, with what an epoch reads of it in one cache line:
+  // the finish key and rates, the slot's life (moves on when the slot is freed, making its on_link
+  // entries stale), the filling that placed it last, and its constraint links (series links
+  // merged) when it has at most kInlineLinks of them (longer routes keep theirs in long_links).
+  // Tag and bytes live apart (read at start and delivery only).
+  static constexpr std::uint32_t kInlineLinks = 5;
+  struct alignas(64) Flow {
     double key = 0;             // its finish on its group's virtual clock (bytes per flow)
     double counted = 0;         // its rate as counted in O of its other links
     double bytes_left = 0;      // bytes to move when (re)placed
     LinkId group = kNone;       // the link whose group holds it (kNone: not transferring)
     std::uint32_t version = 0;  // moves on when it leaves a group (its key entry is stale)
-  };
-  // Constraint links are stored per slot as [hops, link...], `stride` entries (a power of two, at
-  // least 8), in cache-line-aligned blocks so that a slot of up to 7 links is one line.
-  struct alignas(64) LinkBlock {
-    LinkId entries[16];
-  };
-  // Per slot, apart from the records so that an epoch's scans touch little memory: the slot's
-  // life (moves on when the slot is freed, making its on_link entries stale) and the epoch that
-  // placed the flow last.
-  struct Mark {
     std::uint32_t life = 0;
     std::uint32_t epoch = 0;
+    std::uint32_t hops = 0;
+    LinkId links[kInlineLinks] = {};
   };
+  static_assert(sizeof(Flow) == 64);
   // A constraint link (the representative of its series class) and its group.
   struct Link {
     double capacity = 0;
@@ -104,9 +101,8 @@ struct FastNetwork::State final : sim::EventHandler {
 
   // Flows by slot.
   std::vector<Flow> flows;
-  std::vector<Mark> marks;
-  std::vector<LinkBlock> flow_links;  // constraint links (series links merged), `stride` per slot
-  std::size_t stride = 8;
+  std::vector<LinkId> long_links;  // constraint links of routes longer than kInlineLinks
+  std::size_t long_stride = 0;     // per slot in long_links (the longest such route so far)
   struct Payload {  // the caller's tag and the message's bytes, read together on delivery
     std::uint64_t tag = 0;
     std::uint64_t bytes = 0;
@@ -177,25 +173,19 @@ struct FastNetwork::State final : sim::EventHandler {
   State(sim::Engine& engine_, const Fabric& fabric_, MessageSink& sink_,
         FastNetworkOptions options_);
 
-  static std::size_t blocks_for(std::size_t slots, std::size_t slot_stride) {
-    return (slots * slot_stride + 15) / 16;
-  }
-  LinkId* slot_links(FlowIndex flow) {
-    return flow_links.data()->entries + static_cast<std::size_t>(flow) * stride;
-  }
-  const LinkId* slot_links(FlowIndex flow) const {
-    return flow_links.data()->entries + static_cast<std::size_t>(flow) * stride;
-  }
   std::span<const LinkId> constraints(FlowIndex flow) const {
-    const LinkId* slot = slot_links(flow);
-    return {slot + 1, slot[0]};
+    const Flow& f = flows[flow];
+    if (f.hops <= kInlineLinks) [[likely]]
+      return {f.links, f.hops};
+    return {long_links.data() + static_cast<std::size_t>(flow) * long_stride, f.hops};
   }
+  // Stores the flow's constraint links (hop_scratch).
+  void set_constraints(FlowIndex flow);
 
   // Flows are visited in event order, not memory order: lists of them fetch a few ahead.
   void prefetch_flow(FlowIndex flow) const {
     __builtin_prefetch(&flows[flow]);
     __builtin_prefetch(&payloads[flow]);
-    __builtin_prefetch(slot_links(flow));
   }
 
   // ---- Groups and their virtual clocks
@@ -275,7 +265,7 @@ struct FastNetwork::State final : sim::EventHandler {
 
   // ---- The model
 
-  FlowIndex allocate_slot(std::size_t hops);
+  FlowIndex allocate_slot();
   void ensure_wake(std::int64_t when_ps);
   std::uint32_t bucket_for(std::int64_t start_ps);
   void submit(const Message& message);

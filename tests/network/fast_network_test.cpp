@@ -119,16 +119,16 @@ TEST(FastNetwork, UniformAllToAllOnNvl72EndsAtTheLoadBound) {
   EXPECT_EQ(network.in_flight(), 0u);
 }
 
-std::vector<Message> random_messages(std::uint64_t seed, std::size_t count) {
+std::vector<Message> random_messages(std::uint64_t seed, std::size_t count, GpuIndex gpus = 12) {
   std::mt19937_64 random(seed);
-  std::uniform_int_distribution<GpuIndex> gpu(0, 11);
+  std::uniform_int_distribution<GpuIndex> gpu(0, gpus - 1);
   std::uniform_int_distribution<std::uint64_t> bytes(1, 2'000'000);
   std::uniform_int_distribution<std::int64_t> release_ps(0, 60'000'000);
   std::vector<Message> messages;
   for (std::uint64_t tag = 0; tag < count; ++tag) {
     const GpuIndex s = gpu(random);
     GpuIndex d = gpu(random);
-    if (d == s) d = (d + 1) % 12;
+    if (d == s) d = (d + 1) % gpus;
     messages.push_back({s, d, bytes(random), Picoseconds{release_ps(random)}, tag});
   }
   return messages;
@@ -145,6 +145,40 @@ TEST(FastNetwork, AnEpochAtEveryInstantIsExactMaxMin) {
   const std::vector<Message> messages = random_messages(7, 400);
   const auto exact = testing::run<FlowNetwork>(fabric, messages);
   const auto approx = fast(fabric, messages, FastNetworkOptions{0});
+  for (const auto& [tag, at] : exact) {
+    const auto expected = static_cast<double>(at);
+    ASSERT_NEAR(static_cast<double>(approx.at(tag)), expected, 1e-9 * expected + 50) << tag;
+  }
+}
+
+// Seven switches in a row, GPU g on switch g (g < 7) and GPU 7 on the last switch too, links of
+// uneven capacities: GPU 0 to GPU 7 crosses eight constraint links (no switch has only two
+// neighbours, so none merge), more than a flow record holds inline.
+Fabric switch_chain() {
+  topology::FabricBuilder builder("chain");
+  for (std::uint32_t g = 0; g < 8; ++g) builder.add_gpu("gpu" + std::to_string(g), 0);
+  std::vector<VertexId> switches;
+  for (int i = 0; i < 7; ++i)
+    switches.push_back(
+        builder.add_vertex(topology::VertexKind::ScaleUpSwitch, "sw" + std::to_string(i)));
+  for (std::uint32_t g = 0; g < 8; ++g)
+    builder.add_duplex_link(g, switches[std::min(g, 6u)], 10e9 + 1e9 * g, Picoseconds::zero(),
+                            LinkTier::ScaleUp);
+  for (int i = 0; i + 1 < 7; ++i)
+    builder.add_duplex_link(switches[i], switches[i + 1], 6e9 + 2e9 * (i % 3), Picoseconds::zero(),
+                            LinkTier::ScaleUp);
+  return builder.build();
+}
+
+TEST(FastNetwork, LongRoutesAreExactMaxMinWithAnEpochAtEveryInstant) {
+  const Fabric fabric = switch_chain();
+  std::vector<LinkId> route;
+  fabric.route(0, 7, 0, route);
+  ASSERT_EQ(route.size(), 8u);
+  const std::vector<Message> messages = random_messages(11, 300, 8);
+  const auto exact = testing::run<FlowNetwork>(fabric, messages);
+  const auto approx = fast(fabric, messages, FastNetworkOptions{0});
+  ASSERT_EQ(approx.size(), exact.size());
   for (const auto& [tag, at] : exact) {
     const auto expected = static_cast<double>(at);
     ASSERT_NEAR(static_cast<double>(approx.at(tag)), expected, 1e-9 * expected + 50) << tag;
