@@ -45,28 +45,55 @@ void SaturationHeap::clear() {
   last_ = 0;
 }
 
-bool SaturationHeap::refill() {
-  const std::uint64_t above_zero = occupied_ & ~std::uint64_t{1};
-  const int from = above_zero != 0 ? std::countr_zero(above_zero) : (top_occupied_ ? 64 : -1);
-  if (from < 0) return false;
-  std::vector<Entry>& moving = buckets_[from];
-  std::uint64_t lowest = moving.front().key;
-  for (const Entry& entry : moving) lowest = std::min(lowest, entry.key);
-  last_ = lowest;
-  if (from < 64)
-    occupied_ &= ~(std::uint64_t{1} << from);
-  else
-    top_occupied_ = false;
-  // Every entry lands in a lower bucket (it shares the bits above `from` with the new last).
-  for (const Entry& entry : moving) insert(entry);
-  moving.clear();
-  return true;
+double SaturationHeap::current_share(std::span<const double> residual,
+                                     std::span<const std::uint32_t> unfrozen, LinkId link) {
+  return std::max(0.0, residual[link]) / unfrozen[link];
+}
+
+bool SaturationHeap::refill(std::span<const double> residual,
+                            std::span<const std::uint32_t> unfrozen) {
+  for (;;) {
+    const std::uint64_t above_zero = occupied_ & ~std::uint64_t{1};
+    const int from = above_zero != 0 ? std::countr_zero(above_zero) : (top_occupied_ ? 64 : -1);
+    if (from < 0) return false;
+    if (from < 64)
+      occupied_ &= ~std::uint64_t{1} << from;
+    else
+      top_occupied_ = false;
+    // While moving, links with no unfrozen flow left are dropped and the others take their
+    // current share (never below their key): fewer entries to move and to pop again.
+    // A share that grew past this bucket's range goes to its own (higher) bucket, still relative
+    // to the old last: the buckets above `from` stay valid for the new last.
+    std::vector<Entry>& moving = buckets_[from];
+    std::size_t kept = 0;
+    std::uint64_t lowest = ~std::uint64_t{0};
+    for (const Entry& entry : moving) {
+      if (unfrozen[entry.link] == 0) continue;
+      const std::uint64_t key =
+          std::max(entry.key, key_of(current_share(residual, unfrozen, entry.link)));
+      if (bucket_of(key) != from) {
+        insert(Entry{key, entry.link});
+        continue;
+      }
+      lowest = std::min(lowest, key);
+      moving[kept++] = Entry{key, entry.link};
+    }
+    if (kept == 0) {
+      moving.clear();
+      continue;
+    }
+    last_ = lowest;
+    // Every entry lands in a lower bucket (it shares the bits above `from` with the new last).
+    for (std::size_t i = 0; i < kept; ++i) insert(moving[i]);
+    moving.clear();
+    return true;
+  }
 }
 
 bool SaturationHeap::pop(std::span<const double> residual, std::span<const std::uint32_t> unfrozen,
                          LinkId& link, double& share) {
   for (;;) {
-    if ((occupied_ & 1) == 0 && !refill()) return false;
+    if ((occupied_ & 1) == 0 && !refill(residual, unfrozen)) return false;
     std::vector<Entry>& equal = buckets_[0];  // every key here is last_: the smallest link first
     std::size_t best = 0;
     for (std::size_t i = 1; i < equal.size(); ++i)
@@ -76,7 +103,7 @@ bool SaturationHeap::pop(std::span<const double> residual, std::span<const std::
     equal.pop_back();
     if (equal.empty()) occupied_ &= ~std::uint64_t{1};
     if (unfrozen[entry.link] == 0) continue;
-    const double current = std::max(0.0, residual[entry.link]) / unfrozen[entry.link];
+    const double current = current_share(residual, unfrozen, entry.link);
     if (current > share_of(entry.key)) {
       insert(Entry{key_of(current), entry.link});
       continue;

@@ -82,7 +82,10 @@ class SaturationHeap {
   static double share_of(std::uint64_t key);
   int bucket_of(std::uint64_t key) const;
   void insert(const Entry& entry);
-  bool refill();  // moves the lowest non-empty bucket down; false when every bucket is empty
+  static double current_share(std::span<const double> residual,
+                              std::span<const std::uint32_t> unfrozen, LinkId link);
+  // Moves the lowest non-empty bucket down; false when every bucket is empty.
+  bool refill(std::span<const double> residual, std::span<const std::uint32_t> unfrozen);
 
   std::uint64_t last_ = 0;
   std::uint64_t occupied_ = 0;  // bit b: bucket b is not empty (b < 64; bucket 64 below)

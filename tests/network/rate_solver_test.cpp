@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <limits>
 #include <map>
 #include <memory>
 #include <random>
@@ -260,6 +261,59 @@ TEST(SaturationHeap, MatchesASortedReferenceOnRandomShares) {
       EXPECT_EQ(share, expected_share);
     }
     EXPECT_FALSE(heap.pop(residual, unfrozen, link, share));
+  }
+}
+
+// A progressive filling on random links: each pop must be the link with the smallest current
+// share (residual / unfrozen; the smaller id among equal shares), as shares grow between pops by
+// very different amounts (freezes elsewhere take the current level from each link they cross).
+TEST(SaturationHeap, PopsTheSmallestCurrentShareWhileSharesGrow) {
+  std::mt19937_64 random(11);
+  for (int round = 0; round < 50; ++round) {
+    const std::size_t links = 2 + random() % 200;
+    std::vector<double> residual(links);
+    std::vector<std::uint32_t> unfrozen(links);
+    std::uniform_real_distribution<double> capacity(1e9, 1e11);
+    for (std::size_t l = 0; l < links; ++l) {
+      residual[l] = capacity(random);
+      unfrozen[l] = 1 + random() % 40;
+    }
+    SaturationHeap heap;
+    heap.clear();
+    for (LinkId l = 0; l < links; ++l) heap.add(residual[l] / unfrozen[l], l);
+    double level = 0;
+    for (;;) {
+      // The reference: a scan of every link with unfrozen flows.
+      LinkId expected = 0;
+      double smallest = std::numeric_limits<double>::infinity();
+      for (LinkId l = 0; l < links; ++l) {
+        if (unfrozen[l] == 0) continue;
+        const double current = std::max(0.0, residual[l]) / unfrozen[l];
+        if (current < smallest) {
+          smallest = current;
+          expected = l;
+        }
+      }
+      LinkId link = 0;
+      double share = 0;
+      const bool popped = heap.pop(residual, unfrozen, link, share);
+      if (smallest == std::numeric_limits<double>::infinity()) {
+        EXPECT_FALSE(popped);
+        break;
+      }
+      ASSERT_TRUE(popped);
+      ASSERT_EQ(link, expected) << "round " << round;
+      level = std::max(level, share);
+      // The saturating link's flows freeze at `level`, each crossing a few random other links.
+      for (std::uint32_t flow = 0; flow < unfrozen[link]; ++flow)
+        for (int hop = 0; hop < 3; ++hop) {
+          const LinkId other = static_cast<LinkId>(random() % links);
+          if (other == link || unfrozen[other] == 0) continue;
+          residual[other] -= level;
+          --unfrozen[other];
+        }
+      unfrozen[link] = 0;
+    }
   }
 }
 
