@@ -108,7 +108,7 @@ void FastNetwork::State::drop_stale_keys(LinkId id) {
   std::vector<KeyEntry>& heap = keys[id];
   if (heap.size() > 2 * links[id].members + 16) {  // mostly stale: rebuild
     std::erase_if(heap, [&](const KeyEntry& e) { return e.version != flows[e.flow].version; });
-    std::make_heap(heap.begin(), heap.end(), std::greater<>{});
+    heap_make(heap);
     return;
   }
   while (!heap.empty() && heap.front().version != flows[heap.front().flow].version) heap_pop(heap);
@@ -130,7 +130,7 @@ void FastNetwork::State::refresh_finishes() {
   if (finishes.size() > 4 * links.size() + 1024) {  // mostly stale: rebuild
     std::erase_if(finishes,
                   [&](const FinishEntry& e) { return e.version != links[e.link].version; });
-    std::make_heap(finishes.begin(), finishes.end(), std::greater<>{});
+    heap_make(finishes);
   }
 }
 

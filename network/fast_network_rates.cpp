@@ -110,6 +110,10 @@ void FastNetwork::State::epoch(std::int64_t now_ps) {
   double share = 0;
   // Once every flow is frozen the links left in the heap have none unfrozen: stop there.
   std::size_t left = active.size();
+  // The per-flow loop below is the epoch's hot path: plain pointers, loaded once.
+  double* const residual_of = residual.data();
+  std::uint32_t* const unfrozen_of = unfrozen.data();
+  double* const other_of = other.data();
   while (left > 0 && shares.pop(residual, unfrozen, saturating, share)) {
     level = std::max(level, share);
     Link& link = links[saturating];
@@ -142,9 +146,9 @@ void FastNetwork::State::epoch(std::int64_t now_ps) {
         // The saturating link's own counts are done with: skipping them keeps every flow's
         // updates off one memory chain.
         if (id == saturating) continue;
-        residual[id] -= level;
-        --unfrozen[id];
-        other[id] += rate;
+        residual_of[id] -= level;
+        --unfrozen_of[id];
+        other_of[id] += rate;
       }
     }
     link.members += members;

@@ -26,15 +26,48 @@ struct FastNetwork::State final : sim::EventHandler {
   // Fewest starts and ends between two epochs.
   static constexpr double kMinEpochEvents = 16;
 
+  // Min-heaps (by operator>) with four children per node: half the levels of a binary heap, and a
+  // group's finish keys are popped for every flow that ends (docs/performance.md, "Epochs").
+  static constexpr std::size_t kArity = 4;
   template <class T>
   static void heap_push(std::vector<T>& heap, const T& entry) {
+    std::size_t at = heap.size();
     heap.push_back(entry);
-    std::push_heap(heap.begin(), heap.end(), std::greater<>{});
+    while (at > 0) {
+      const std::size_t parent = (at - 1) / kArity;
+      if (!(heap[parent] > entry)) break;
+      heap[at] = heap[parent];
+      at = parent;
+    }
+    heap[at] = entry;
+  }
+  // Places `entry` at `at` or below it, among heap[0 .. size).
+  template <class T>
+  static void heap_sift_down(std::vector<T>& heap, std::size_t at, const T& entry) {
+    const std::size_t size = heap.size();
+    for (;;) {
+      const std::size_t first = kArity * at + 1;
+      if (first >= size) break;
+      std::size_t least = first;
+      const std::size_t end = std::min(first + kArity, size);
+      for (std::size_t child = first + 1; child < end; ++child)
+        if (heap[least] > heap[child]) least = child;
+      if (!(entry > heap[least])) break;
+      heap[at] = heap[least];
+      at = least;
+    }
+    heap[at] = entry;
   }
   template <class T>
   static void heap_pop(std::vector<T>& heap) {
-    std::pop_heap(heap.begin(), heap.end(), std::greater<>{});
+    const T last = heap.back();
     heap.pop_back();
+    if (!heap.empty()) heap_sift_down(heap, 0, last);
+  }
+  template <class T>
+  static void heap_make(std::vector<T>& heap) {
+    for (std::size_t at = heap.size() / kArity + 1; at-- > 0;)
+      if (at < heap.size()) heap_sift_down(heap, at, T(heap[at]));
   }
 
   // A message from its start to its delivery, with what an epoch reads of it in one cache line:
