@@ -181,8 +181,9 @@ grep -q '"traceEvents"' "$work/trace.json" || fail "trace lacks traceEvents"
 grep -q '"name":"dispatch"' "$work/trace.json" || fail "trace lacks dispatch spans"
 grep -q '"ph":"C","pid":3,"name":"scale-up links busy"' "$work/trace.json" || fail "trace lacks link activity"
 tail -c 4 "$work/trace.json" | grep -q ']}' || fail "trace is not terminated"
-# --check-exact: the fast network against exact max-min on the same scenario, a bad K refused first.
-expect 0 "fast vs exact max-min" "dispatch per GPU p99 (us)" "host seconds" -- \
+# --check-exact: the fast network against exact max-min on the same scenario, with the spread of two
+# exact implementations beside it; a bad K refused first.
+expect 0 "fast vs exact max-min" "dispatch per GPU p99 (us)" "exact vs exact" "host seconds" -- \
   run "${small[@]}" --set network=fast --check-exact 2
 expect 1 "--check-exact expects 0 (every MoE layer) or a layer count >= 2" -- \
   run "${small[@]}" --check-exact 1
