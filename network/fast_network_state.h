@@ -27,7 +27,8 @@ struct FastNetwork::State final : sim::EventHandler {
   static constexpr double kMinEpochEvents = 16;
 
   // Min-heaps (by operator>) with four children per node: half the levels of a binary heap, and a
-  // group's finish keys are popped for every flow that ends (docs/performance.md, "Epochs").
+  // group's finish keys are popped for every flow that ends (docs/performance.md, "Epochs' constant
+  // factors").
   static constexpr std::size_t kArity = 4;
   template <class T>
   static void heap_push(std::vector<T>& heap, const T& entry) {

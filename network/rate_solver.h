@@ -60,13 +60,12 @@ class FlowRoutes {
 // key is bit b - 1; a pop empties the lowest non-empty bucket into lower ones only when bucket 0
 // (keys equal to the last) is empty. Every entry moves at most 64 times and usually a few, where
 // a binary heap's pop sifts through log2(links) levels with a mispredicted branch at each
-// (docs/performance.md, "Epochs").
+// (docs/performance.md, "Epochs' constant factors").
 class SaturationHeap {
  public:
   void clear();
   // Before the first pop() after clear().
   void add(double share, LinkId link) { insert(Entry{key_of(share), link}); }
-  bool empty() const { return occupied_ == 0; }
   // The next link to saturate and its share; false when no link with unfrozen flows is left.
   bool pop(std::span<const double> residual, std::span<const std::uint32_t> unfrozen, LinkId& link,
            double& share);
