@@ -125,9 +125,9 @@ void FastNetwork::State::epoch(std::int64_t now_ps) {
     const std::vector<OnLink>& on = on_link[saturating];
     std::uint32_t members = 0;
     for (std::size_t i = 0; i < on.size(); ++i) {
-      // The scan jumps between flow records: fetch a few entries ahead (the epoch's main cost on
-      // large fabrics is these cache misses).
-      if (i + 8 < on.size()) __builtin_prefetch(&flows[on[i + 8].flow]);
+      // The scan jumps between flow records: fetch 16 entries ahead (the epoch's main cost on
+      // large fabrics is these cache misses; at EP288 16 was 5-10 % faster than 8).
+      if (i + 16 < on.size()) __builtin_prefetch(&flows[on[i + 16].flow]);
       const OnLink& entry = on[i];
       const FlowIndex flow = entry.flow;
       Flow& f = flows[flow];
