@@ -236,8 +236,8 @@ TEST(SaturationHeap, PopsBySharesThenLinksAndReKeysGrownShares) {
   EXPECT_FALSE(heap.pop(residual, unfrozen, link, share));
 }
 
-// Against a sorted reference on many random shares drawn from few distinct values (ties) and a
-// wide range, with keys re-pushed as they grow.
+// Against a sorted reference on random shares that stay put, drawn from few distinct values (ties
+// broken by link id) or from a wide range.
 TEST(SaturationHeap, MatchesASortedReferenceOnRandomShares) {
   std::mt19937_64 random(7);
   for (int round = 0; round < 20; ++round) {
