@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <limits>
 #include <vector>
 
 #include "network/fast_network_state.h"
@@ -75,7 +76,7 @@ void FastNetwork::State::epoch(std::int64_t now_ps) {
   // off its old group's clock.
   // Only the links some flow crossed since the last epoch can hold state to reset (epoch_links);
   // every other link was reset then and has stayed idle.
-  shares.clear();
+  double lowest = std::numeric_limits<double>::infinity();
   std::size_t kept = 0;
   for (const LinkId id : epoch_links) {
     Link& link = links[id];
@@ -99,9 +100,12 @@ void FastNetwork::State::epoch(std::int64_t now_ps) {
     }
     residual[id] = link.capacity;
     unfrozen[id] = accounts.transferring[id];
-    shares.add(residual[id] / unfrozen[id], id);
+    lowest = std::min(lowest, residual[id] / unfrozen[id]);
   }
   epoch_links.resize(kept);
+  // Keyed from the smallest share, so that each link lands in its bucket at once.
+  shares.clear(lowest);
+  for (const LinkId id : epoch_links) shares.add(residual[id] / unfrozen[id], id);
   touched.clear();
   refresh_list.clear();
   finishes.clear();

@@ -4,6 +4,7 @@
 #include <bit>
 #include <cstdio>
 #include <functional>
+#include <limits>
 
 namespace moesim::network {
 
@@ -48,6 +49,11 @@ void SaturationHeap::clear() {
 double SaturationHeap::current_share(std::span<const double> residual,
                                      std::span<const std::uint32_t> unfrozen, LinkId link) {
   return std::max(0.0, residual[link]) / unfrozen[link];
+}
+
+void SaturationHeap::clear(double lowest) {
+  clear();
+  if (lowest < std::numeric_limits<double>::infinity()) last_ = key_of(lowest);
 }
 
 bool SaturationHeap::refill(std::span<const double> residual,

@@ -64,6 +64,8 @@ class FlowRoutes {
 class SaturationHeap {
  public:
   void clear();
+  // Empty, for shares that are all at least `lowest` (fewer moves than clear() when known).
+  void clear(double lowest);
   // Before the first pop() after clear().
   void add(double share, LinkId link) { insert(Entry{key_of(share), link}); }
   // The next link to saturate and its share; false when no link with unfrozen flows is left.
