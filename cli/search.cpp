@@ -15,6 +15,7 @@
 #include <set>
 
 #include "cli/cli.h"
+#include "cli/search_rows.h"
 #include "cli/search_space.h"
 #include "cli/text.h"
 #include "input/mapping.h"
@@ -269,54 +270,6 @@ class FrontEvaluator final : public SweepEvaluator {
   std::vector<SweepPoint> points_;
 };
 
-// ---- reading the rows back ----
-
-double number_or_zero(const std::string& text) {
-  if (text.empty()) return 0;
-  try {
-    return std::stod(text);
-  } catch (const std::exception&) {
-    return 0;
-  }
-}
-
-std::uint32_t count_or_zero(const std::string& text) {
-  return static_cast<std::uint32_t>(number_or_zero(text));
-}
-
-SearchFigures figures_of(const SweepRow& row, std::string_view prefix) {
-  auto value = [&](std::string_view name) {
-    return number_or_zero(row.at(fmt::format("{}{}", prefix, name)));
-  };
-  return {value("tpot_us"), value("per_user_tokens_per_second"), value("tokens_per_second_per_gpu"),
-          value("tokens_per_second_per_node")};
-}
-
-SearchPoint point_of(const SweepRow& row, std::size_t group) {
-  SearchPoint point;
-  point.index = row.point;
-  point.group = group;
-  const std::string& status = row.at("status");
-  point.status = status == kSimulated    ? SearchPoint::Status::Simulated
-                 : status == kDoesNotFit ? SearchPoint::Status::DoesNotFit
-                 : status == kInvalid    ? SearchPoint::Status::Invalid
-                                         : SearchPoint::Status::Error;
-  point.reason = point.status == SearchPoint::Status::Error ? row.at("error") : row.at("reason");
-  point.ep_size = count_or_zero(row.at("ep_size"));
-  point.batch_per_gpu = count_or_zero(row.at("batch_per_gpu"));
-  point.mtp_draft_tokens = count_or_zero(row.at("mtp_draft_tokens"));
-  point.nodes = count_or_zero(row.at("nodes"));
-  point.dispatch_mode = row.at("dispatch_mode");
-  point.two_micro_batch_overlap = row.at("two_micro_batch_overlap") == "true";
-  point.largest_batch_per_gpu = count_or_zero(row.at("largest_batch_per_gpu"));
-  point.headroom_bytes_per_gpu = number_or_zero(row.at("headroom_bytes_per_gpu"));
-  if (!row.at("usd_per_gpu_hour").empty())
-    point.usd_per_gpu_hour = number_or_zero(row.at("usd_per_gpu_hour"));
-  point.gpu_power_watts = number_or_zero(row.at("gpu_power_watts"));
-  point.search = figures_of(row, "");
-  return point;
-}
-
 // A temporary directory for a search without --out (removed with it).
 class Scratch {
  public:
@@ -337,66 +290,6 @@ class Scratch {
  private:
   std::string path_;
 };
-
-std::string exact_output_path(const std::string& output) {
-  const fs::path path(output);
-  return (path.parent_path() /
-          fmt::format("{}.exact{}", path.stem().string(), path.extension().string()))
-      .string();
-}
-
-// Writes the rows back with the front and the exact figures filled in (atomically).
-void rewrite_rows(const std::string& output, SweepFormat format, const std::vector<SweepAxis>& axes,
-                  const SearchEvaluator& evaluator, const std::vector<SweepRow>& rows,
-                  const std::vector<SearchPoint>& points,
-                  const std::optional<SearchNetwork>& exact) {
-  const std::vector<std::string> columns = evaluator.columns();
-  const std::vector<SweepPoint> cartesian = cartesian_points(axes);
-  std::string content = format == SweepFormat::Csv ? sweep_header(axes, evaluator) + "\n" : "";
-  for (const SweepRow& row : rows) {
-    const SearchPoint& point = points.at(row.point);
-    std::map<std::string, std::string, std::less<>> fields = row.fields;
-    for (const std::string& column : kFrontColumns) fields[column].clear();
-    if (point.status == SearchPoint::Status::Simulated)
-      fields["pareto"] = point.pareto ? "true" : "false";
-    if (point.exact && exact) {
-      fields["exact_network"] = exact->network;
-      fields["exact_simulated_moe_layers"] = row.at("exact_simulated_moe_layers");
-      fields["exact_tpot_us"] = exact_number(point.exact->tpot_us);
-      fields["exact_per_user_tokens_per_second"] =
-          exact_number(point.exact->per_user_tokens_per_second);
-      fields["exact_tokens_per_second_per_gpu"] =
-          exact_number(point.exact->tokens_per_second_per_gpu);
-      fields["exact_tokens_per_second_per_node"] =
-          exact_number(point.exact->tokens_per_second_per_node);
-      if (const auto cost = point.usd_per_million_tokens())
-        fields["exact_usd_per_million_tokens"] = exact_number(*cost);
-    }
-    std::vector<std::string> values;
-    for (const std::string& column : columns) values.push_back(fields[column]);
-    content +=
-        sweep_row(format, axes, evaluator, cartesian.at(row.point), values, fields["error"]) + "\n";
-  }
-  write_file_atomically(output, content);
-}
-
-// Rows resumed from an earlier run must come from the same network: the sweep machinery checks
-// the axes' values, this checks what they were simulated with.
-void check_network(const std::vector<SweepRow>& rows, const std::string& file,
-                   const std::function<const Scenario&(const SweepRow&)>& expected) {
-  for (const SweepRow& row : rows) {
-    if (row.at("status") != kSimulated) continue;
-    const Scenario& scenario = expected(row);
-    const std::string network(to_string(scenario.decode.network));
-    const std::uint32_t sampled = scenario.decode.sampled_moe_layers;
-    const std::string layers = std::to_string(sampled ? sampled : scenario.model.moe_layer_count());
-    if (row.at("network") != network || row.at("simulated_moe_layers") != layers)
-      throw InputError(fmt::format(
-          "{}: point {} was simulated with the {} network and {} MoE layers, this search uses {} "
-          "and {}; remove the file or choose another --out",
-          file, row.point, row.at("network"), row.at("simulated_moe_layers"), network, layers));
-  }
-}
 
 }  // namespace
 
@@ -426,9 +319,18 @@ bool SearchResult::any_target_unmet() const {
   return false;
 }
 
-SearchResult run_search(const SearchOptions& options) {
-  if (options.scenario_files.empty()) throw UsageError("search needs a scenario file");
-  Space space = derive_space(options);
+namespace {
+
+// Configurations per group: the product of the axes after the group axes.
+std::size_t points_per_group(const Space& space) {
+  std::size_t per_group = 1;
+  for (std::size_t a = space.group_axes; a < space.axes.size(); ++a)
+    per_group *= space.axes[a].values.size();
+  return per_group;
+}
+
+// The result's frame: the space's axes and notes, and one entry per group.
+SearchResult describe(const Space& space, const SearchOptions& options) {
   SearchResult result;
   result.axes = space.axes;
   result.group_axes = space.group_axes;
@@ -449,36 +351,144 @@ SearchResult run_search(const SearchOptions& options) {
       info.label += fmt::format(", {}", value_label(override.value));
     result.groups.push_back(std::move(info));
   }
+  return result;
+}
 
+// --dry-run: every configuration classified (simulated, does not fit, invalid), none simulated.
+void classify_without_simulating(const Space& space, const SearchOptions& options,
+                                 SearchResult& result) {
+  SearchEvaluator evaluator(options, options.search);
+  const std::vector<SweepPoint> points = cartesian_points(space.axes);
+  result.points.resize(points.size());
+  const std::size_t per_group = points_per_group(space);
+  scenario::parallel_for(
+      points.size(), std::max<std::size_t>(1, options.sweep.jobs), [&](std::size_t i) {
+        SearchPoint& point = result.points[i];
+        point.index = i;
+        point.group = i / per_group;
+        try {
+          const Scenario scenario = evaluator.scenario_at(space.axes, points[i]);
+          const Classification c = classify(scenario);
+          point.status = c.status == kSimulated    ? SearchPoint::Status::Simulated
+                         : c.status == kDoesNotFit ? SearchPoint::Status::DoesNotFit
+                                                   : SearchPoint::Status::Invalid;
+          point.reason = c.reason;
+          point.ep_size = scenario.decode.ep_size;
+          point.mtp_draft_tokens = scenario.decode.mtp_draft_tokens;
+          point.largest_batch_per_gpu =
+              workloads::largest_batch_per_gpu(scenario.model, scenario.gpu, scenario.decode);
+        } catch (const input::InputError& error) {
+          point.reason = error.what();
+        }
+      });
+  result.dry_run = true;
+  result.complete = true;
+}
+
+// Each group's Pareto front over its simulated configurations (search-pass figures).
+void mark_fronts(SearchResult& result) {
+  for (std::size_t g = 0; g < result.groups.size(); ++g) {
+    std::vector<SearchFigures> figures;
+    std::vector<std::size_t> members;
+    for (const SearchPoint& point : result.points)
+      if (point.group == g && point.status == SearchPoint::Status::Simulated) {
+        figures.push_back(point.search);
+        members.push_back(point.index);
+      }
+    result.groups[g].front.clear();
+    for (const std::size_t i : pareto_front(figures)) {
+      result.groups[g].front.push_back(members[i]);
+      result.points[members[i]].pareto = true;
+    }
+  }
+}
+
+// The front again with the exact network, where it differs from the search network; returns the
+// exact rows (none without an exact network or a front to re-simulate).
+std::vector<SweepRow> resimulate_front(const SearchOptions& options, const Space& space,
+                                       const SweepOptions& sweep, bool keep_output,
+                                       SearchResult& result) {
+  std::vector<std::string> to_resimulate;
+  for (const SearchGroup& group : result.groups)
+    if (group.resimulated)
+      for (const std::size_t point : group.front) to_resimulate.push_back(std::to_string(point));
+  if (!options.exact || to_resimulate.empty()) return {};
+  std::sort(
+      to_resimulate.begin(), to_resimulate.end(),
+      [](const std::string& a, const std::string& b) { return std::stoul(a) < std::stoul(b); });
+  SearchEvaluator exact(options, *options.exact);
+  FrontEvaluator front(exact, space.axes);
+  SweepOptions again = sweep;
+  again.output = exact_output_path(sweep.output);
+  again.shard = {};
+  const std::vector<SweepAxis> front_axes{{"point", to_resimulate}};
+  spdlog::info("re-simulating the {} configurations of the front with the exact network ({})",
+               to_resimulate.size(), options.exact->label());
+  run_sweep(front_axes, front, again);
+  std::vector<SweepRow> exact_rows = read_sweep_rows(again.output, again.format);
+  const std::size_t per_group = points_per_group(space);
+  check_network(exact_rows, again.output, [&](const SweepRow& row) -> const Scenario& {
+    return space.groups.at(std::stoul(row.at("vary.point")) / per_group).exact;
+  });
+  for (const SweepRow& row : exact_rows) {
+    if (row.at("status") != kSimulated) continue;
+    SearchPoint& point = result.points.at(std::stoul(row.at("vary.point")));
+    point.exact = figures_of(row, "");
+    ++result.resimulated;
+  }
+  if (keep_output) result.exact_output = again.output;
+  return exact_rows;
+}
+
+// The best configuration under each target, per group: on the exact figures of the front where
+// it was re-simulated, else over every simulated configuration.
+void pick_best(const SearchOptions& options, SearchResult& result) {
+  for (const SearchTarget& target : options.targets)
+    for (std::size_t g = 0; g < result.groups.size(); ++g) {
+      std::vector<SearchFigures> figures;
+      std::vector<std::size_t> members;
+      for (const SearchPoint& point : result.points) {
+        if (point.group != g || point.status != SearchPoint::Status::Simulated) continue;
+        if (result.groups[g].resimulated && !point.exact) continue;
+        figures.push_back(point.figures());
+        members.push_back(point.index);
+      }
+      const auto best = best_under_target(figures, target);
+      result.best.push_back({target, g, best ? std::optional(members[*best]) : std::nullopt});
+    }
+}
+
+// The search pass's rows with each re-simulated row's own simulated_moe_layers beside them.
+std::vector<SweepRow> with_exact_layers(std::vector<SweepRow> rows,
+                                        const std::vector<SweepRow>& exact_rows) {
+  std::map<std::size_t, std::string> exact_layers;
+  for (const SweepRow& row : exact_rows)
+    exact_layers[std::stoul(row.at("vary.point"))] = row.at("simulated_moe_layers");
+  for (SweepRow& row : rows)
+    if (const auto found = exact_layers.find(row.point); found != exact_layers.end())
+      row.fields["exact_simulated_moe_layers"] = found->second;
+  return rows;
+}
+
+void require_some_simulated(const SearchResult& result) {
+  std::string why;
+  for (const SearchPoint& point : result.points) {
+    if (point.status == SearchPoint::Status::Simulated) return;
+    if (why.empty()) why = point.reason;
+  }
+  throw InputError(
+      fmt::format("none of the {} configurations of the search can be simulated (e.g. {})",
+                  result.points.size(), why));
+}
+
+}  // namespace
+
+SearchResult run_search(const SearchOptions& options) {
+  if (options.scenario_files.empty()) throw UsageError("search needs a scenario file");
+  const Space space = derive_space(options);
+  SearchResult result = describe(space, options);
   if (options.dry_run) {
-    SearchEvaluator evaluator(options, options.search);
-    const std::vector<SweepPoint> points = cartesian_points(space.axes);
-    result.points.resize(points.size());
-    std::size_t per_group = 1;
-    for (std::size_t a = space.group_axes; a < space.axes.size(); ++a)
-      per_group *= space.axes[a].values.size();
-    scenario::parallel_for(
-        points.size(), std::max<std::size_t>(1, options.sweep.jobs), [&](std::size_t i) {
-          SearchPoint& point = result.points[i];
-          point.index = i;
-          point.group = i / per_group;
-          try {
-            const Scenario scenario = evaluator.scenario_at(space.axes, points[i]);
-            const Classification c = classify(scenario);
-            point.status = c.status == kSimulated    ? SearchPoint::Status::Simulated
-                           : c.status == kDoesNotFit ? SearchPoint::Status::DoesNotFit
-                                                     : SearchPoint::Status::Invalid;
-            point.reason = c.reason;
-            point.ep_size = scenario.decode.ep_size;
-            point.mtp_draft_tokens = scenario.decode.mtp_draft_tokens;
-            point.largest_batch_per_gpu =
-                workloads::largest_batch_per_gpu(scenario.model, scenario.gpu, scenario.decode);
-          } catch (const input::InputError& error) {
-            point.reason = error.what();
-          }
-        });
-    result.dry_run = true;
-    result.complete = true;
+    classify_without_simulating(space, options, result);
     return result;
   }
 
@@ -497,9 +507,7 @@ SearchResult run_search(const SearchOptions& options) {
   if (sweep.shard.count > 1) return result;
 
   const std::vector<SweepRow> rows = read_sweep_rows(sweep.output, sweep.format);
-  std::size_t per_group = 1;
-  for (std::size_t a = space.group_axes; a < space.axes.size(); ++a)
-    per_group *= space.axes[a].values.size();
+  const std::size_t per_group = points_per_group(space);
   check_network(rows, sweep.output, [&](const SweepRow& row) -> const Scenario& {
     return space.groups.at(row.point / per_group).base;
   });
@@ -511,100 +519,14 @@ SearchResult run_search(const SearchOptions& options) {
   for (const SweepRow& row : rows)
     result.points.at(row.point) = point_of(row, row.point / per_group);
 
-  auto fronts = [&] {
-    for (std::size_t g = 0; g < result.groups.size(); ++g) {
-      std::vector<SearchFigures> figures;
-      std::vector<std::size_t> members;
-      for (const SearchPoint& point : result.points)
-        if (point.group == g && point.status == SearchPoint::Status::Simulated) {
-          figures.push_back(point.search);
-          members.push_back(point.index);
-        }
-      result.groups[g].front.clear();
-      for (const std::size_t i : pareto_front(figures)) {
-        result.groups[g].front.push_back(members[i]);
-        result.points[members[i]].pareto = true;
-      }
-    }
-  };
-  fronts();
-
-  // The front again with the exact network, where it differs from the search network.
-  std::vector<std::string> to_resimulate;
-  for (const SearchGroup& group : result.groups)
-    if (group.resimulated)
-      for (const std::size_t point : group.front) to_resimulate.push_back(std::to_string(point));
-  std::sort(
-      to_resimulate.begin(), to_resimulate.end(),
-      [](const std::string& a, const std::string& b) { return std::stoul(a) < std::stoul(b); });
-  std::vector<SweepRow> exact_rows;
-  if (options.exact && !to_resimulate.empty()) {
-    SearchEvaluator exact(options, *options.exact);
-    FrontEvaluator front(exact, space.axes);
-    SweepOptions again = sweep;
-    again.output = exact_output_path(sweep.output);
-    again.shard = {};
-    const std::vector<SweepAxis> front_axes{{"point", to_resimulate}};
-    spdlog::info("re-simulating the {} configurations of the front with the exact network ({})",
-                 to_resimulate.size(), options.exact->label());
-    run_sweep(front_axes, front, again);
-    exact_rows = read_sweep_rows(again.output, again.format);
-    std::vector<Scenario> exact_bases;
-    for (const Group& group : space.groups) exact_bases.push_back(group.exact);
-    check_network(exact_rows, again.output, [&](const SweepRow& row) -> const Scenario& {
-      return exact_bases.at(std::stoul(row.at("vary.point")) / per_group);
-    });
-    for (const SweepRow& row : exact_rows) {
-      if (row.at("status") != kSimulated) continue;
-      SearchPoint& point = result.points.at(std::stoul(row.at("vary.point")));
-      point.exact = figures_of(row, "");
-      ++result.resimulated;
-    }
-    if (!scratch) result.exact_output = again.output;
-  }
-
-  // The best configuration under each target, per group: on the exact figures of the front where
-  // it was re-simulated, else over every simulated configuration.
-  for (const SearchTarget& target : options.targets)
-    for (std::size_t g = 0; g < result.groups.size(); ++g) {
-      std::vector<SearchFigures> figures;
-      std::vector<std::size_t> members;
-      for (const SearchPoint& point : result.points) {
-        if (point.group != g || point.status != SearchPoint::Status::Simulated) continue;
-        if (result.groups[g].resimulated && !point.exact) continue;
-        figures.push_back(point.figures());
-        members.push_back(point.index);
-      }
-      const auto best = best_under_target(figures, target);
-      result.best.push_back({target, g, best ? std::optional(members[*best]) : std::nullopt});
-    }
-
-  // Exact columns: the re-simulated row's own simulated_moe_layers.
-  std::vector<SweepRow> annotated = rows;
-  std::map<std::size_t, std::string> exact_layers;
-  for (const SweepRow& row : exact_rows)
-    exact_layers[std::stoul(row.at("vary.point"))] = row.at("simulated_moe_layers");
-  for (SweepRow& row : annotated)
-    if (const auto found = exact_layers.find(row.point); found != exact_layers.end())
-      row.fields["exact_simulated_moe_layers"] = found->second;
-  rewrite_rows(sweep.output, sweep.format, space.axes, evaluator, annotated, result.points,
-               options.exact);
+  mark_fronts(result);
+  const std::vector<SweepRow> exact_rows =
+      resimulate_front(options, space, sweep, !scratch.has_value(), result);
+  pick_best(options, result);
+  rewrite_rows(sweep.output, sweep.format, space.axes, evaluator,
+               with_exact_layers(rows, exact_rows), result.points, options.exact);
   result.complete = true;
-
-  std::size_t simulated = 0;
-  for (const SearchPoint& point : result.points)
-    simulated += point.status == SearchPoint::Status::Simulated;
-  if (simulated == 0) {
-    std::string why;
-    for (const SearchPoint& point : result.points)
-      if (!point.reason.empty()) {
-        why = point.reason;
-        break;
-      }
-    throw InputError(
-        fmt::format("none of the {} configurations of the search can be simulated (e.g. {})",
-                    result.points.size(), why));
-  }
+  require_some_simulated(result);
   return result;
 }
 
