@@ -2,9 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
-#include <functional>
 #include <limits>
 #include <stdexcept>
+
+#include "network/min_heap.h"
 
 namespace moesim::network {
 
@@ -106,8 +107,7 @@ void BottleneckSolver::join_group(FlowIndex flow, LinkId link, double remaining_
   group.push_back(flow);
   bottleneck_[flow] = link;
   key_[flow] = virtual_now(link, now_ps) + remaining_bytes;
-  keys_[link].push_back(KeyEntry{key_[flow], flow, ++version_[flow]});
-  std::push_heap(keys_[link].begin(), keys_[link].end(), std::greater<>{});
+  min_heap_push(keys_[link], KeyEntry{key_[flow], flow, ++version_[flow]});
   request_refresh(link);
 }
 
@@ -132,12 +132,11 @@ void BottleneckSolver::drop_stale_keys(LinkId link) {
     keys.clear();
     for (FlowIndex flow : members_[link])
       keys.push_back(KeyEntry{key_[flow], flow, version_[flow]});
-    std::make_heap(keys.begin(), keys.end(), std::greater<>{});
+    min_heap_make(keys);
     return;
   }
   while (!keys.empty() && version_[keys.front().flow] != keys.front().version) {
-    std::pop_heap(keys.begin(), keys.end(), std::greater<>{});
-    keys.pop_back();
+    min_heap_pop(keys);
   }
 }
 
@@ -152,16 +151,15 @@ void BottleneckSolver::refresh_finishes() {
     ++group_version_[link];
     drop_stale_keys(link);
     if (keys_[link].empty()) continue;
-    finishes_.push_back(
-        FinishEntry{finish_of(link, keys_[link].front().key), link, group_version_[link]});
-    std::push_heap(finishes_.begin(), finishes_.end(), std::greater<>{});
+    min_heap_push(finishes_, FinishEntry{finish_of(link, keys_[link].front().key), link,
+                                         group_version_[link]});
   }
   refresh_list_.clear();
   if (finishes_.size() > 4 * members_.size() + 1024) {
     std::erase_if(finishes_, [&](const FinishEntry& entry) {
       return entry.version != group_version_[entry.link];
     });
-    std::make_heap(finishes_.begin(), finishes_.end(), std::greater<>{});
+    min_heap_make(finishes_);
   }
 }
 
@@ -200,8 +198,7 @@ void BottleneckSolver::mark(LinkId link) {
   const double estimate =
       members > 0 ? (routes_.capacity(link) - state_[link].other) / static_cast<double>(members)
                   : 0;
-  work_.push_back(WorkEntry{estimate, link});
-  std::push_heap(work_.begin(), work_.end(), std::greater<>{});
+  min_heap_push(work_, WorkEntry{estimate, link});
 }
 
 // O_l changed: a link with a group gets a new level; one without only matters if now over capacity.
@@ -365,9 +362,8 @@ void BottleneckSolver::settle_marked(std::int64_t now_ps) {
   // never costs much more than a from-scratch re-solve.
   const std::uint64_t budget = flows_resolved_ + 4 * active_count_ + 4096;
   while (!work_.empty()) {
-    std::pop_heap(work_.begin(), work_.end(), std::greater<>{});
-    const LinkId link = work_.back().link;
-    work_.pop_back();
+    const LinkId link = work_.front().link;
+    min_heap_pop(work_);
     if (!state_[link].marked) continue;
     settle(link, now_ps);
     if (flows_resolved_ > budget) {
@@ -438,16 +434,14 @@ void BottleneckSolver::take_finished(std::int64_t now_ps, std::vector<FlowIndex>
   while (!finishes_.empty()) {
     const FinishEntry top = finishes_.front();
     if (top.version == group_version_[top.link] && top.finish_ps > now_ps) break;
-    std::pop_heap(finishes_.begin(), finishes_.end(), std::greater<>{});
-    finishes_.pop_back();
+    min_heap_pop(finishes_);
     if (top.version != group_version_[top.link]) continue;
     for (;;) {  // every member of the group whose own finish has come
       drop_stale_keys(top.link);
       if (keys_[top.link].empty() || finish_of(top.link, keys_[top.link].front().key) > now_ps)
         break;
       const FlowIndex flow = keys_[top.link].front().flow;
-      std::pop_heap(keys_[top.link].begin(), keys_[top.link].end(), std::greater<>{});
-      keys_[top.link].pop_back();
+      min_heap_pop(keys_[top.link]);
       remove(flow, now_ps);
       ++removed_;
       out.push_back(flow);
@@ -477,8 +471,7 @@ std::int64_t BottleneckSolver::next_finish_ps() {
   refresh_finishes();
   while (!finishes_.empty() &&
          finishes_.front().version != group_version_[finishes_.front().link]) {
-    std::pop_heap(finishes_.begin(), finishes_.end(), std::greater<>{});
-    finishes_.pop_back();
+    min_heap_pop(finishes_);
   }
   return finishes_.empty() ? kNever : finishes_.front().finish_ps;
 }

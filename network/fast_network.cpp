@@ -108,10 +108,11 @@ void FastNetwork::State::drop_stale_keys(LinkId id) {
   std::vector<KeyEntry>& heap = keys[id];
   if (heap.size() > 2 * links[id].members + 16) {  // mostly stale: rebuild
     std::erase_if(heap, [&](const KeyEntry& e) { return e.version != flows[e.flow].version; });
-    heap_make(heap);
+    min_heap_make(heap);
     return;
   }
-  while (!heap.empty() && heap.front().version != flows[heap.front().flow].version) heap_pop(heap);
+  while (!heap.empty() && heap.front().version != flows[heap.front().flow].version)
+    min_heap_pop(heap);
 }
 
 void FastNetwork::State::refresh_finishes() {
@@ -124,19 +125,19 @@ void FastNetwork::State::refresh_finishes() {
       continue;
     }
     drop_stale_keys(id);
-    heap_push(finishes, FinishEntry{finish_of(link, keys[id].front().key), id, link.version});
+    min_heap_push(finishes, FinishEntry{finish_of(link, keys[id].front().key), id, link.version});
   }
   refresh_list.clear();
   if (finishes.size() > 4 * links.size() + 1024) {  // mostly stale: rebuild
     std::erase_if(finishes,
                   [&](const FinishEntry& e) { return e.version != links[e.link].version; });
-    heap_make(finishes);
+    min_heap_make(finishes);
   }
 }
 
 std::int64_t FastNetwork::State::next_finish_ps() {
   while (!finishes.empty() && finishes.front().version != links[finishes.front().link].version)
-    heap_pop(finishes);
+    min_heap_pop(finishes);
   return finishes.empty() ? kNever : finishes.front().finish_ps;
 }
 
@@ -147,7 +148,7 @@ void FastNetwork::State::take_finished(std::int64_t now_ps) {
     const FinishEntry top = finishes.front();
     const bool current = top.version == links[top.link].version;
     if (current && top.finish_ps > now_ps) break;
-    heap_pop(finishes);
+    min_heap_pop(finishes);
     if (!current) continue;
     const LinkId id = top.link;
     for (;;) {
@@ -157,7 +158,7 @@ void FastNetwork::State::take_finished(std::int64_t now_ps) {
       const FlowIndex flow = keys[id].front().flow;
       __builtin_prefetch(&flows[flow]);
       __builtin_prefetch(&payloads[flow]);
-      heap_pop(keys[id]);
+      min_heap_pop(keys[id]);
       if (!keys[id].empty()) prefetch_flow(keys[id].front().flow);
       remove(flow, now_ps);
       finished.push_back(flow);
@@ -184,7 +185,7 @@ std::uint32_t FastNetwork::State::bucket_for(std::int64_t start_ps) {
     bucket = static_cast<std::uint32_t>(buckets.size());
     buckets.emplace_back();
   }
-  heap_push(bucket_heap, BucketEntry{start_ps, next_sequence++, bucket});
+  min_heap_push(bucket_heap, BucketEntry{start_ps, next_sequence++, bucket});
   open_buckets[next_open] = {start_ps, bucket};
   next_open = (next_open + 1) % open_buckets.size();
   return bucket;
@@ -231,7 +232,7 @@ void FastNetwork::State::start_transfers(std::int64_t now_ps) {
   added.clear();
   while (!bucket_heap.empty() && bucket_heap.front().start_ps <= now_ps) {
     const std::uint32_t bucket = bucket_heap.front().bucket;
-    heap_pop(bucket_heap);
+    min_heap_pop(bucket_heap);
     for (auto& open : open_buckets)
       if (open.second == bucket) open.first = -1;
     const std::vector<FlowIndex>& starting = buckets[bucket];

@@ -142,7 +142,7 @@ void FastNetwork::State::epoch(std::int64_t now_ps) {
         ++f.version;
         f.group = saturating;
         f.key = link.epoch_clock + f.bytes_left;
-        heap_push(keys[saturating], KeyEntry{f.key, flow, f.version});
+        min_heap_push(keys[saturating], KeyEntry{f.key, flow, f.version});
       }
       f.counted = rate;
       ++members;

@@ -5,13 +5,13 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
-#include <functional>
 #include <limits>
 #include <span>
 #include <vector>
 
 #include "network/fast_network.h"
 #include "network/link_accounts.h"
+#include "network/min_heap.h"
 #include "network/rate_solver.h"
 
 namespace moesim::network {
@@ -25,51 +25,6 @@ struct FastNetwork::State final : sim::EventHandler {
   static constexpr double kFloor = 1e-3;
   // Fewest starts and ends between two epochs.
   static constexpr double kMinEpochEvents = 16;
-
-  // Min-heaps (by operator>) with four children per node: half the levels of a binary heap, and a
-  // group's finish keys are popped for every flow that ends (docs/performance.md, "Epochs' constant
-  // factors").
-  static constexpr std::size_t kArity = 4;
-  template <class T>
-  static void heap_push(std::vector<T>& heap, const T& entry) {
-    std::size_t at = heap.size();
-    heap.push_back(entry);
-    while (at > 0) {
-      const std::size_t parent = (at - 1) / kArity;
-      if (!(heap[parent] > entry)) break;
-      heap[at] = heap[parent];
-      at = parent;
-    }
-    heap[at] = entry;
-  }
-  // Places `entry` at `at` or below it, among heap[0 .. size).
-  template <class T>
-  static void heap_sift_down(std::vector<T>& heap, std::size_t at, const T& entry) {
-    const std::size_t size = heap.size();
-    for (;;) {
-      const std::size_t first = kArity * at + 1;
-      if (first >= size) break;
-      std::size_t least = first;
-      const std::size_t end = std::min(first + kArity, size);
-      for (std::size_t child = first + 1; child < end; ++child)
-        if (heap[least] > heap[child]) least = child;
-      if (!(entry > heap[least])) break;
-      heap[at] = heap[least];
-      at = least;
-    }
-    heap[at] = entry;
-  }
-  template <class T>
-  static void heap_pop(std::vector<T>& heap) {
-    const T last = heap.back();
-    heap.pop_back();
-    if (!heap.empty()) heap_sift_down(heap, 0, last);
-  }
-  template <class T>
-  static void heap_make(std::vector<T>& heap) {
-    for (std::size_t at = heap.size() / kArity + 1; at-- > 0;)
-      if (at < heap.size()) heap_sift_down(heap, at, T(heap[at]));
-  }
 
   // A message from its start to its delivery, with what an epoch reads of it in one cache line:
   // the finish key and rates, the slot's life (moves on when the slot is freed, making its on_link
@@ -250,7 +205,7 @@ struct FastNetwork::State final : sim::EventHandler {
     Flow& f = flows[flow];
     f.group = id;
     f.key = virtual_now(link, now_ps) + f.bytes_left;
-    heap_push(keys[id], KeyEntry{f.key, flow, f.version});
+    min_heap_push(keys[id], KeyEntry{f.key, flow, f.version});
     request_refresh(id);
   }
   // A finished flow leaves: its group loses a member, its other links its counted rate; it is

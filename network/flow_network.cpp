@@ -7,6 +7,7 @@
 #include "network/bottleneck_solver.h"
 #include "network/link_accounts.h"
 #include "network/max_min.h"
+#include "network/min_heap.h"
 
 namespace moesim::network {
 
@@ -89,8 +90,7 @@ struct FlowNetwork::State final : sim::EventHandler {
     // a GPU sending to itself moves nothing
     message_bytes[flow] = path.empty() ? 0 : message.bytes;
     solver->set_route(flow, path);
-    pending.push_back(PendingStart{start.count(), next_sequence++, flow});
-    std::push_heap(pending.begin(), pending.end(), std::greater<>{});
+    min_heap_push(pending, PendingStart{start.count(), next_sequence++, flow});
     ensure_wake(start.count());
   }
 
@@ -119,8 +119,7 @@ struct FlowNetwork::State final : sim::EventHandler {
     // delivered).
     while (!pending.empty() && pending.front().start_ps <= now_ps) {
       const FlowIndex flow = pending.front().flow;
-      std::pop_heap(pending.begin(), pending.end(), std::greater<>{});
-      pending.pop_back();
+      min_heap_pop(pending);
       if (message_bytes[flow] == 0) {
         deliver(flow, now_ps);
         continue;

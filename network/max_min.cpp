@@ -2,8 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
-#include <functional>
 #include <limits>
+
+#include "network/min_heap.h"
 
 namespace moesim::network {
 
@@ -59,8 +60,7 @@ void MaxMinSolver::drop_stale_finishes() {
   while (!finish_heap_.empty()) {
     const FinishEntry& top = finish_heap_.front();
     if (active_[top.flow] && finish_version_[top.flow] == top.version) return;
-    std::pop_heap(finish_heap_.begin(), finish_heap_.end(), std::greater<>{});
-    finish_heap_.pop_back();
+    min_heap_pop(finish_heap_);
   }
 }
 
@@ -74,8 +74,7 @@ void MaxMinSolver::take_finished(std::int64_t now_ps, std::vector<FlowIndex>& ou
   for (drop_stale_finishes(); !finish_heap_.empty() && finish_heap_.front().finish_ps <= now_ps;
        drop_stale_finishes()) {
     const FlowIndex flow = finish_heap_.front().flow;
-    std::pop_heap(finish_heap_.begin(), finish_heap_.end(), std::greater<>{});
-    finish_heap_.pop_back();
+    min_heap_pop(finish_heap_);
     out.push_back(flow);
     active_[flow] = 0;
     --active_count_;
@@ -127,10 +126,9 @@ void MaxMinSolver::solve(std::int64_t now_ps) {
     const double elapsed_seconds = static_cast<double>(now_ps - last_update_ps_[flow]) * 1e-12;
     remaining_bytes_[flow] = std::max(0.0, remaining_bytes_[flow] - old_rate * elapsed_seconds);
     last_update_ps_[flow] = now_ps;
-    finish_heap_.push_back(
-        FinishEntry{now_ps + transfer_picoseconds(remaining_bytes_[flow], rate_[flow]), flow,
-                    ++finish_version_[flow]});
-    std::push_heap(finish_heap_.begin(), finish_heap_.end(), std::greater<>{});
+    min_heap_push(finish_heap_,
+                  FinishEntry{now_ps + transfer_picoseconds(remaining_bytes_[flow], rate_[flow]),
+                              flow, ++finish_version_[flow]});
   }
 
   // Lazy deletion leaves stale finish entries behind; drop them when they outnumber the live ones
@@ -144,7 +142,7 @@ void MaxMinSolver::solve(std::int64_t now_ps) {
                                                finish_version_[entry.flow] != entry.version;
                                       }),
                        finish_heap_.end());
-    std::make_heap(finish_heap_.begin(), finish_heap_.end(), std::greater<>{});
+    min_heap_make(finish_heap_);
   }
 }
 

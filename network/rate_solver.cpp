@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <bit>
 #include <cstdio>
-#include <functional>
 #include <limits>
 
 namespace moesim::network {
