@@ -98,25 +98,11 @@ TEST(FastNetwork, AFlowHeldElsewhereLeavesItsShareToTheOthers) {
 }
 
 TEST(FastNetwork, UniformAllToAllOnNvl72EndsAtTheLoadBound) {
-  // Every GPU's 900 GB/s uplink and downlink carry 71 equal flows, so the busiest link's bytes /
-  // bandwidth is exact: all end at 3.33 us (overhead + latency) + 71 x 1 MB / 900 GB/s.
-  const Fabric fabric = load_fabric_file(fabric_path("gb200-nvl72.yaml"));
-  const std::vector<Message> messages = uniform_all_to_all(72, 1'000'000);
-  sim::Engine engine;
-  Recorder recorder;
-  FastNetwork network(engine, fabric, recorder);
-  for (const Message& message : messages) network.submit(message);
-  engine.run();
-  ASSERT_EQ(recorder.delivered_ps.size(), 72u * 71);
-  const double expected_ps = 3.33e6 + 71e6 / 900e9 * 1e12;
-  for (const auto& [tag, at] : recorder.delivered_ps)
-    ASSERT_NEAR(static_cast<double>(at), expected_ps, 1.0) << tag;
-  // One instant for the starts, one for the ends: every delivery of an instant in one event.
-  EXPECT_EQ(network.stats().engine_events, 2u);
-  EXPECT_EQ(network.tier_usage(LinkTier::ScaleUp).bytes, 2ULL * 72 * 71 * 1'000'000);
-  EXPECT_NEAR(network.tier_usage(LinkTier::ScaleUp).busy_link_seconds,
-              144 * (expected_ps - 3.33e6) * 1e-12, 1e-9);
-  EXPECT_EQ(network.in_flight(), 0u);
+  testing::expect_nvl72_all_to_all_at_its_closed_form<FastNetwork>([](FastNetwork& network) {
+    // One instant for the starts, one for the ends: every delivery of an instant in one event.
+    EXPECT_EQ(network.stats().engine_events, 2u);
+    EXPECT_EQ(network.in_flight(), 0u);
+  });
 }
 
 std::vector<Message> random_messages(std::uint64_t seed, std::size_t count, GpuIndex gpus = 12) {

@@ -1,7 +1,7 @@
 #pragma once
 // What the network models' tests share: the shipped fabrics' paths, a sink that records every
-// delivery, a star of GPUs on one switch, running a model over a list of messages, and a uniform
-// all-to-all. Header-only.
+// delivery, a star of GPUs on one switch, running a model over a list of messages, a uniform
+// all-to-all, and that all-to-all on NVL72 checked against its closed form. Header-only.
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -82,6 +82,30 @@ inline std::vector<Message> uniform_all_to_all(GpuIndex gpus, std::uint64_t byte
       if (s != d)
         messages.push_back({s, d, bytes, sim::Picoseconds{0}, s * std::uint64_t{gpus} + d});
   return messages;
+}
+
+// The uniform all-to-all of 1 MB on GB200 NVL72 through `Model`: every GPU's 900 GB/s uplink and
+// downlink carry 71 equal flows, so the busiest link's bytes / bandwidth is exact and every flow
+// ends at overhead 2.88 us + 2 x 0.225 us + 71 x 1 MB / 900 GB/s = 3.33 us + 78.888889 us. Checks
+// that, the bytes (72 x 71 MB cross scale-up links twice) and the busy time (each of the 144
+// links from 3.33 us to the end), then hands the model to `more` for what only it counts.
+template <class Model, class More>
+void expect_nvl72_all_to_all_at_its_closed_form(More more) {
+  const Fabric fabric = topology::load_fabric_file(fabric_path("gb200-nvl72.yaml"));
+  const std::vector<Message> messages = uniform_all_to_all(72, 1'000'000);
+  sim::Engine engine;
+  Recorder recorder;
+  Model network(engine, fabric, recorder);
+  for (const Message& message : messages) network.submit(message);
+  engine.run();
+  ASSERT_EQ(recorder.delivered_ps.size(), 72u * 71);
+  const double expected_ps = 3.33e6 + 71e6 / 900e9 * 1e12;
+  for (const auto& [tag, at] : recorder.delivered_ps)
+    ASSERT_NEAR(static_cast<double>(at), expected_ps, 1.0) << tag;
+  EXPECT_EQ(network.tier_usage(LinkTier::ScaleUp).bytes, 2ULL * 72 * 71 * 1'000'000);
+  EXPECT_NEAR(network.tier_usage(LinkTier::ScaleUp).busy_link_seconds,
+              144 * (expected_ps - 3.33e6) * 1e-12, 1e-9);
+  more(network);
 }
 
 }  // namespace moesim::network::testing
