@@ -51,21 +51,12 @@ std::string check_exact(const Scenario& scenario, std::uint32_t layers) {
   auto percent = [](double value, double reference) {
     return fmt::format("{:+.2f} %", 100 * (value / reference - 1));
   };
-  auto row = [&](std::string name, double exact_value, double fast_value, std::string bound,
-                 double second_value) {
-    table.add_row({std::move(name), with_commas(exact_value, 2), with_commas(fast_value, 2),
-                   percent(fast_value, exact_value), std::move(bound),
-                   percent(second_value, exact_value)});
-  };
-  row("TPOT (us)", e.tpot_us, f.tpot_us, "2 %", e2.tpot_us);
-  row("dispatch per GPU p50 (us)", e.dispatch_per_gpu.p50_us, f.dispatch_per_gpu.p50_us, "5 %",
-      e2.dispatch_per_gpu.p50_us);
-  row("dispatch per GPU p99 (us)", e.dispatch_per_gpu.p99_us, f.dispatch_per_gpu.p99_us, "10 %",
-      e2.dispatch_per_gpu.p99_us);
-  row("combine per GPU p50 (us)", e.combine_per_gpu.p50_us, f.combine_per_gpu.p50_us, "5 %",
-      e2.combine_per_gpu.p50_us);
-  row("combine per GPU p99 (us)", e.combine_per_gpu.p99_us, f.combine_per_gpu.p99_us, "10 %",
-      e2.combine_per_gpu.p99_us);
+  for (const workloads::ExactCheck& check : workloads::kExactChecks) {
+    const double exact_value = check.of(e);
+    table.add_row({std::string(check.label), with_commas(exact_value, 2),
+                   with_commas(check.of(f), 2), percent(check.of(f), exact_value),
+                   fmt::format("{:g} %", check.bound_percent), percent(check.of(e2), exact_value)});
+  }
   table.add_rule();
   table.add_row({"host seconds", fmt::format("{:.2f}", runs[0].wall_seconds),
                  fmt::format("{:.2f}", runs[1].wall_seconds), "", "",

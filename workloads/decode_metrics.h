@@ -82,4 +82,25 @@ struct DecodeMetrics {
   std::vector<network::TierActivity> tier_activity;
 };
 
+// The figures on which the fast network is held to exact max-min, and its bounds
+// (docs/fast-network.md): read by `moesim run --check-exact` and by the corpus
+// (bench/fast_network_corpus and its test slice).
+struct ExactCheck {
+  std::string_view label;   // as `run --check-exact` prints it
+  std::string_view column;  // a corpus table's column
+  double bound_percent;     // |fast / exact - 1| at most this
+  double (*of)(const DecodeMetrics&);
+};
+inline constexpr ExactCheck kExactChecks[] = {
+    {"TPOT (us)", "TPOT", 2, [](const DecodeMetrics& m) { return m.tpot_us; }},
+    {"dispatch per GPU p50 (us)", "disp p50", 5,
+     [](const DecodeMetrics& m) { return m.dispatch_per_gpu.p50_us; }},
+    {"dispatch per GPU p99 (us)", "disp p99", 10,
+     [](const DecodeMetrics& m) { return m.dispatch_per_gpu.p99_us; }},
+    {"combine per GPU p50 (us)", "comb p50", 5,
+     [](const DecodeMetrics& m) { return m.combine_per_gpu.p50_us; }},
+    {"combine per GPU p99 (us)", "comb p99", 10,
+     [](const DecodeMetrics& m) { return m.combine_per_gpu.p99_us; }},
+};
+
 }  // namespace moesim::workloads

@@ -11,6 +11,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -93,18 +94,17 @@ inline std::vector<Case> corpus() {
   };
 }
 
-inline constexpr int kMetrics = 5;
-inline constexpr const char* kMetricNames[kMetrics] = {"TPOT", "disp p50", "disp p99", "comb p50",
-                                                       "comb p99"};
-inline constexpr double kBounds[kMetrics] = {2, 5, 10, 5, 10};  // percent
+// The compared figures and their bounds: workloads::kExactChecks.
+inline constexpr int kMetrics = static_cast<int>(std::size(workloads::kExactChecks));
 
 struct Metrics {
   double value[kMetrics] = {};
 };
 
 inline Metrics metrics_of(const workloads::DecodeMetrics& m) {
-  return {{m.tpot_us, m.dispatch_per_gpu.p50_us, m.dispatch_per_gpu.p99_us,
-           m.combine_per_gpu.p50_us, m.combine_per_gpu.p99_us}};
+  Metrics metrics;
+  for (int i = 0; i < kMetrics; ++i) metrics.value[i] = workloads::kExactChecks[i].of(m);
+  return metrics;
 }
 
 inline std::string source_dir() {
@@ -151,7 +151,8 @@ inline Errors compare(const Metrics& exact, const Metrics& fast) {
   Errors e;
   for (int i = 0; i < kMetrics; ++i) {
     e.percent[i] = 100 * (fast.value[i] / exact.value[i] - 1);
-    if (!(std::abs(e.percent[i]) <= kBounds[i])) e.within_bounds = false;
+    if (!(std::abs(e.percent[i]) <= workloads::kExactChecks[i].bound_percent))
+      e.within_bounds = false;
   }
   return e;
 }

@@ -28,9 +28,9 @@ TEST(FastNetworkCorpus, SliceWithinTheBounds) {
     const Metrics fast = simulate(s, workloads::NetworkKind::Fast, fast_seconds);
     const Errors errors = compare(exact, fast);
     for (int m = 0; m < kMetrics; ++m)
-      EXPECT_LE(std::abs(errors.percent[m]), kBounds[m])
-          << c.name << " " << kMetricNames[m] << ": exact " << exact.value[m] << " fast "
-          << fast.value[m];
+      EXPECT_LE(std::abs(errors.percent[m]), workloads::kExactChecks[m].bound_percent)
+          << c.name << " " << workloads::kExactChecks[m].label << ": exact " << exact.value[m]
+          << " fast " << fast.value[m];
   }
   EXPECT_EQ(ran, slice.size());
 }
