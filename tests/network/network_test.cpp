@@ -191,27 +191,10 @@ TEST(FlowNetwork, UniformAllToAllOnNineHgxServersIsNicBound) {
 }
 
 TEST(FlowNetwork, MessagesSubmittedFromCallbacksAndLaterReleasesWork) {
-  struct Chain final : MessageSink {
-    NetworkModel* model = nullptr;
-    std::vector<std::int64_t> at;
-    void on_delivered(std::uint64_t tag, Picoseconds when) override {
-      at.push_back(when.count());
-      if (tag < 3)
-        model->submit({0, 1, 1'000'000, when, tag + 1});  // next message when the previous arrives
-    }
-  };
-  const Fabric fabric = star(2, 10e9, sim::microseconds(1), sim::microseconds(2));
-  sim::Engine engine;
-  Chain chain;
-  FlowNetwork network(engine, fabric, chain);
-  chain.model = &network;
-  network.submit({0, 1, 1'000'000, Picoseconds{0}, 0});
-  engine.run();
-  // Each hop: 2 us + 2 x 1 us + 100 us = 104 us, four messages back to back.
-  EXPECT_EQ(chain.at,
-            (std::vector<std::int64_t>{104'000'000, 208'000'000, 312'000'000, 416'000'000}));
-  EXPECT_EQ(network.in_flight(), 0u);
-  EXPECT_EQ(network.link_bytes(0), 4'000'000u);
+  testing::expect_messages_from_callbacks_back_to_back<FlowNetwork>([](FlowNetwork& network) {
+    EXPECT_EQ(network.in_flight(), 0u);
+    EXPECT_EQ(network.link_bytes(0), 4'000'000u);
+  });
 }
 
 TEST(AnalyticNetwork, BottleneckBandwidthWithoutContention) {

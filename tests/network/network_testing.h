@@ -1,7 +1,8 @@
 #pragma once
 // What the network models' tests share: the shipped fabrics' paths, a sink that records every
 // delivery, a star of GPUs on one switch, running a model over a list of messages, a uniform
-// all-to-all, and that all-to-all on NVL72 checked against its closed form. Header-only.
+// all-to-all, that all-to-all on NVL72 checked against its closed form, and messages submitted from
+// callbacks. Header-only.
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -105,6 +106,32 @@ void expect_nvl72_all_to_all_at_its_closed_form(More more) {
   EXPECT_EQ(network.tier_usage(LinkTier::ScaleUp).bytes, 2ULL * 72 * 71 * 1'000'000);
   EXPECT_NEAR(network.tier_usage(LinkTier::ScaleUp).busy_link_seconds,
               144 * (expected_ps - 3.33e6) * 1e-12, 1e-9);
+  more(network);
+}
+
+// Four 1 MB messages GPU 0 -> 1 on a two-GPU star (10 GB/s, 1 us per link, 2 us overhead), each
+// submitted from the callback of the one before: each hop takes 2 us + 2 x 1 us + 100 us = 104 us,
+// so they arrive back to back. Then hands the model to `more`.
+template <class Model, class More>
+void expect_messages_from_callbacks_back_to_back(More more) {
+  struct Chain final : MessageSink {
+    NetworkModel* model = nullptr;
+    std::vector<std::int64_t> at;
+    void on_delivered(std::uint64_t tag, sim::Picoseconds when) override {
+      at.push_back(when.count());
+      if (tag < 3)
+        model->submit({0, 1, 1'000'000, when, tag + 1});  // next message when the previous arrives
+    }
+  };
+  const Fabric fabric = star(2, 10e9, sim::microseconds(1), sim::microseconds(2));
+  sim::Engine engine;
+  Chain chain;
+  Model network(engine, fabric, chain);
+  chain.model = &network;
+  network.submit({0, 1, 1'000'000, sim::Picoseconds{0}, 0});
+  engine.run();
+  EXPECT_EQ(chain.at,
+            (std::vector<std::int64_t>{104'000'000, 208'000'000, 312'000'000, 416'000'000}));
   more(network);
 }
 
