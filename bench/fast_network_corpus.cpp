@@ -10,6 +10,7 @@
 //                                               # the case's own, 4 or more; 0 = all 58)
 //   fast_network_corpus --exact-cache FILE      # reuse exact results stored in FILE (and add new)
 //   fast_network_corpus --set fast_epoch_fraction=0.1   # an override for every case (repeatable)
+//   fast_network_corpus --held-out              # the held-out cases instead (held_out())
 //   fast_network_corpus --jobs 1 --list
 //
 // `--list` prints each case as `moesim run` arguments, so a row can be reproduced by hand with
@@ -76,7 +77,7 @@ int main(int argc, char** argv) {
   int layers = -1;
   std::vector<std::string> extra;
   unsigned jobs = 2;
-  bool list = false;
+  bool list = false, held = false;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     auto next = [&]() -> std::string {
@@ -100,17 +101,19 @@ int main(int argc, char** argv) {
       jobs = static_cast<unsigned>(std::max(1, std::atoi(next().c_str())));
     } else if (arg == "--list") {
       list = true;
+    } else if (arg == "--held-out") {
+      held = true;
     } else {
       std::fprintf(
           stderr,
           "usage: fast_network_corpus [--filter TEXT] [--exclude TEXT] [--layers N] [--set K=V] "
           "[--exact-cache FILE] "
-          "[--jobs N] [--list]\n");
+          "[--jobs N] [--held-out] [--list]\n");
       return 2;
     }
   }
   std::vector<Case> cases;
-  for (Case c : corpus())
+  for (Case c : held ? held_out() : corpus())
     if (c.name.find(filter) != std::string::npos &&
         (exclude.empty() || c.name.find(exclude) == std::string::npos)) {
       c.overrides.insert(c.overrides.end(), extra.begin(), extra.end());
@@ -137,7 +140,8 @@ int main(int argc, char** argv) {
     header += " " + std::string(check.column) + " |";
     rule += "---:|";
   }
-  std::printf("%s exact s | fast s | |\n%s---:|---:|---|\n", header.c_str(), rule.c_str());
+  std::printf("%s epochs | exact s | fast s | |\n%s---:|---:|---:|---|\n", header.c_str(),
+              rule.c_str());
   std::fflush(stdout);
   auto worker = [&] {
     for (;;) {
@@ -185,6 +189,7 @@ int main(int argc, char** argv) {
         } else {
           std::printf("| %s | %u | %.1f |", pc.name.c_str(), layers_of(pc), p.exact.value[0]);
           for (double e : p.errors.percent) std::printf(" %+.2f %% |", e);
+          std::printf(" %g |", p.fast.epoch_fraction);
           std::printf(" %.2f%s | %.2f | %s |\n", p.exact_seconds, p.exact_cached ? "*" : "",
                       p.fast_seconds, p.errors.within_bounds ? "ok" : "**outside**");
         }

@@ -268,8 +268,12 @@ workloads::DecodeConfig load_decode(const Section& decode, Scenario& scenario) {
                                           {"analytic", NetworkKind::Analytic},
                                           {"fast", NetworkKind::Fast}});
   });
-  read("fast_epoch_fraction",
-       [&](const Mapping& m) { config.fast_epoch_fraction = m.number("fast_epoch_fraction"); });
+  read("fast_epoch_fraction", [&](const Mapping& m) {
+    if (m.is_scalar("fast_epoch_fraction") && m.string("fast_epoch_fraction") == "auto")
+      config.fast_epoch_fraction.reset();
+    else
+      config.fast_epoch_fraction = m.number("fast_epoch_fraction");
+  });
   read("steps", [&](const Mapping& m) { config.steps = unsigned_integer(m, "steps"); });
   read("sampled_moe_layers", [&](const Mapping& m) {
     config.sampled_moe_layers = unsigned_integer(m, "sampled_moe_layers");

@@ -97,7 +97,8 @@ void validate_values(const DecodeConfig& c) {
   for (sim::Picoseconds cost :
        {c.step_costs.per_layer, c.step_costs.sampling, c.step_costs.between_steps})
     fixed_cost("step_costs", cost);
-  if (!(c.fast_epoch_fraction >= 0 && std::isfinite(c.fast_epoch_fraction)))
+  if (c.fast_epoch_fraction &&
+      !(*c.fast_epoch_fraction >= 0 && std::isfinite(*c.fast_epoch_fraction)))
     fail("fast_epoch_fraction", "must be a finite number >= 0");
   if (c.steps == 0) fail("steps", "must be > 0");
   if (c.sampled_moe_layers == 1) fail("sampled_moe_layers", "must be 0 (every layer) or >= 2");
@@ -118,6 +119,21 @@ void validate_memory(const ModelSpec& model, const GpuSpec& gpu, const DecodeCon
 }
 
 }  // namespace
+
+bool ideal_fluid(const KernelCalibration& c) {
+  for (std::size_t tier = 0; tier < topology::kLinkTierCount; ++tier)
+    if (c.bandwidth_fraction[tier] != 1 || c.combine_bandwidth_fraction[tier] != 1 ||
+        c.message_overhead[tier] != sim::Picoseconds{0})
+      return false;
+  return c.dispatch_phase_overhead == sim::Picoseconds{0} &&
+         c.combine_phase_overhead == sim::Picoseconds{0};
+}
+
+double fast_epoch_fraction_for(const DecodeConfig& config, std::uint32_t domains) {
+  if (config.fast_epoch_fraction) return *config.fast_epoch_fraction;
+  return domains >= kDenseEpochDomains && ideal_fluid(config.calibration) ? kDenseEpochFraction
+                                                                          : kSparseEpochFraction;
+}
 
 void validate_decode_config(const ModelSpec& model, const GpuSpec& gpu,
                             const topology::Fabric& fabric, const DecodeConfig& config) {

@@ -6,6 +6,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -86,7 +87,8 @@ struct DecodeConfig {
   NetworkKind network = NetworkKind::Flow;
   // network: fast only: starts and ends between two exact re-solves, as a fraction of the
   // transferring flows (network::FastNetworkOptions; docs/fast-network.md). 0 = exact max-min.
-  double fast_epoch_fraction = 0.05;
+  // Unset (`auto` in a scenario): fast_epoch_fraction_for() below picks it by the step's class.
+  std::optional<double> fast_epoch_fraction;
   KernelCalibration calibration;
   std::uint32_t steps = 1;
   // 0 = simulate every MoE layer. K >= 2 (and below the model's MoE layer count) simulates the
@@ -127,6 +129,19 @@ class InvalidDecodeConfig : public std::invalid_argument {
 // MTP; steps or sampled layers out of range; a layout whose memory (workloads/memory.h) does not
 // fit the GPU; and a simulation too large to run (workloads/decode_work.h: memory, messages, token
 // copies, simulated time).
+// No per-message cost and every achieved fraction 1 (calibration: none).
+bool ideal_fluid(const KernelCalibration& calibration);
+
+// The epoch fraction of network: fast when the configuration leaves it unset: the sparsest
+// fraction that kept every corpus case of the step's class within the bounds (docs/fast-network.md,
+// "The default epoch fraction"): kDenseEpochFraction on an ideal-fluid all-to-all over
+// kDenseEpochDomains or more scale-up domains (where sparser epochs were measured to move the
+// per-GPU p99 by up to ~18 %), kSparseEpochFraction on every other step.
+inline constexpr double kDenseEpochFraction = 0.05;
+inline constexpr double kSparseEpochFraction = 0.2;
+inline constexpr std::uint32_t kDenseEpochDomains = 8;
+double fast_epoch_fraction_for(const DecodeConfig& config, std::uint32_t domains);
+
 void validate_decode_config(const ModelSpec& model, const GpuSpec& gpu,
                             const topology::Fabric& fabric, const DecodeConfig& config);
 

@@ -94,11 +94,40 @@ inline std::vector<Case> corpus() {
   };
 }
 
+// Cases kept out of the choice of the default epoch fraction (workloads::fast_epoch_fraction_for,
+// chosen on corpus() above): the default was fixed first, then these were run once to test it out
+// of sample. They sit on both sides of its class boundary (ideal fluid at 7 and 8 scale-up domains)
+// and add calibrated HGX steps at other batches, seeds, EP sizes and with overlap.
+inline std::vector<Case> held_out() {
+  const std::string nvl72 = "ep72-gb200-nvl72-ideal.yaml";
+  const std::string nvl72_cal = "ep72-gb200-nvl72.yaml";
+  const std::string hgx9 = "ep72-h200-9x-ideal.yaml";
+  const std::string hgx9_cal = "ep72-h200-9x.yaml";
+  const std::string hgx18_cal = "ep144-h200-18x.yaml";
+  const std::string x2 = "fabric=configs/fabrics/gb200-nvl72x2.yaml";
+  const std::string uniform = "routing=uniform", dedup = "dispatch_mode=node-dedup";
+  const std::string tbo = "two_micro_batch_overlap=true";
+  return {
+      {"held-out hgx-9 ep56 b64", hgx9, {"ep_size=56"}, 0},
+      {"held-out hgx-9 ep64 b32 uniform", hgx9, {"ep_size=64", "batch_per_gpu=32", uniform}, 0},
+      {"held-out hgx-9 ep32 b128", hgx9, {"ep_size=32", "batch_per_gpu=128"}, 0},
+      {"held-out hgx-9 ep72 calibrated b128", hgx9_cal, {"batch_per_gpu=128"}, 0},
+      {"held-out hgx-9 ep72 calibrated seed 3", hgx9_cal, {"seed=3"}, 0},
+      {"held-out hgx-9 ep72 calibrated uniform b32", hgx9_cal, {uniform, "batch_per_gpu=32"}, 0},
+      {"held-out hgx-9 ep48 calibrated dedup", hgx9_cal, {"ep_size=48", dedup}, 0},
+      {"held-out hgx-18 ep144 calibrated seed 3", hgx18_cal, {"seed=3"}, 0},
+      {"held-out hgx-18 ep144 calibrated b32 tbo", hgx18_cal, {"batch_per_gpu=32", tbo}, 0},
+      {"held-out 2xnvl72 ep144 calibrated", nvl72_cal, {x2, "ep_size=144"}},
+      {"held-out nvl72 ep72 b32 uniform", nvl72, {"batch_per_gpu=32", uniform}},
+  };
+}
+
 // The compared figures and their bounds: workloads::kExactChecks.
 inline constexpr int kMetrics = static_cast<int>(std::size(workloads::kExactChecks));
 
 struct Metrics {
   double value[kMetrics] = {};
+  double epoch_fraction = 0;  // of a fast run: the one it used (workloads::fast_epoch_fraction_for)
 };
 
 inline Metrics metrics_of(const workloads::DecodeMetrics& m) {
@@ -139,7 +168,9 @@ inline Metrics simulate(const scenario::Scenario& s, workloads::NetworkKind netw
   const double begin = thread_cpu_seconds();
   const workloads::DecodeMetrics m = workloads::simulate_decode(s.model, s.gpu, *s.fabric, config);
   cpu_seconds = thread_cpu_seconds() - begin;
-  return metrics_of(m);
+  Metrics metrics = metrics_of(m);
+  metrics.epoch_fraction = workloads::fast_epoch_fraction_for(config, m.nodes);
+  return metrics;
 }
 
 struct Errors {

@@ -57,6 +57,24 @@ TEST(Scenario, OverridesTakePrecedence) {
             "command line: key 'decode.batch_per_gpu': expected an integer, got 'lots'");
 }
 
+// fast_epoch_fraction: unset and `auto` leave the choice to the step's class
+// (workloads::fast_epoch_fraction_for); a number is kept; anything else names the key.
+TEST(Scenario, FastEpochFractionIsAutoOrANumber) {
+  const std::string file = kScenarios + "ep72-h200-9x.yaml";
+  EXPECT_EQ(load_scenario(file).decode.fast_epoch_fraction, std::nullopt);
+  EXPECT_EQ(load_scenario(file, std::vector{parse_override("fast_epoch_fraction=auto")})
+                .decode.fast_epoch_fraction,
+            std::nullopt);
+  EXPECT_EQ(load_scenario(file, std::vector{parse_override("fast_epoch_fraction=0.1")})
+                .decode.fast_epoch_fraction,
+            0.1);
+  EXPECT_EQ(error_of(file, {parse_override("fast_epoch_fraction=often")}),
+            "command line: key 'decode.fast_epoch_fraction': expected a finite number, got "
+            "'often'");
+  EXPECT_EQ(error_of(file, {parse_override("fast_epoch_fraction=-1")}),
+            "command line: key 'decode.fast_epoch_fraction': must be a finite number >= 0");
+}
+
 // The loader admits a layout exactly when workloads/memory.h says it fits: at the largest batch
 // every shipped scenario loads with headroom >= 0, one request more is refused at the batch's line.
 TEST(Scenario, AdmitsExactlyTheLayoutsThatFit) {

@@ -521,8 +521,9 @@ TEST(DecodeWork, NotANumberFailsEveryNumericField) {
   }
 }
 
-// The fast network's warning (docs/fast-network.md): only on the class where its p99 was measured
-// off the bounds — epochs sparser than 0.05, an ideal-fluid all-to-all, 8 or more scale-up domains.
+// The fast network's warning (docs/fast-network.md): only where the corpus measured a case off the
+// bounds — epochs sparser than 0.05 on an ideal-fluid all-to-all over 8 or more scale-up domains,
+// sparser than 0.2 elsewhere.
 TEST(DecodeStep, FastNetworkWarnsOnlyWhereItsP99IsKnownToStray) {
   auto fabric_of = [](int servers) {
     std::string text = kTinyFabric;
@@ -530,21 +531,49 @@ TEST(DecodeStep, FastNetworkWarnsOnlyWhereItsP99IsKnownToStray) {
     return topology::load_fabric(input::Mapping::load_string(text, "tiny.yaml"));
   };
   const topology::Fabric eight = fabric_of(8), four = fabric_of(4);
-  auto warning = [&](const topology::Fabric& fabric, double fraction, bool calibrated) {
+  auto warning = [&](const topology::Fabric& fabric, std::optional<double> fraction,
+                     bool calibrated) {
     DecodeConfig c = config(fabric.gpu_count(), DispatchMode::Direct);
     c.network = NetworkKind::Fast;
     c.fast_epoch_fraction = fraction;
     if (calibrated) c.calibration.dispatch_phase_overhead = sim::Picoseconds{1'000'000};
     return simulate_decode(tiny_model(fabric.gpu_count()), round_gpu(), fabric, c).network_warning;
   };
-  EXPECT_EQ(warning(eight, DecodeConfig{}.fast_epoch_fraction, false), "");
-  EXPECT_EQ(DecodeConfig{}.fast_epoch_fraction, 0.05);
+  // The default (unset) never warns: it is the class's measured fraction.
+  EXPECT_EQ(DecodeConfig{}.fast_epoch_fraction, std::nullopt);
+  for (const topology::Fabric* fabric : {&eight, &four})
+    for (bool calibrated : {false, true})
+      EXPECT_EQ(warning(*fabric, std::nullopt, calibrated), "") << calibrated;
   const std::string sparse = warning(eight, 0.2, false);
   EXPECT_NE(sparse.find("fast_epoch_fraction 0.2 on an ideal-fluid all-to-all over 8 scale-up"),
             std::string::npos)
       << sparse;
   EXPECT_EQ(warning(eight, 0.2, true), "");
   EXPECT_EQ(warning(four, 0.2, false), "");
+  // Above 0.2 every class warns.
+  const std::string sparser = warning(four, 0.4, true);
+  EXPECT_NE(sparser.find("fast_epoch_fraction 0.4: sparser epochs than 0.2"), std::string::npos)
+      << sparser;
+}
+
+// Unset, the fast network's epoch fraction follows the step's class: 0.05 on an ideal-fluid
+// all-to-all over 8 or more scale-up domains, 0.2 otherwise; a set fraction is kept as it is.
+TEST(DecodeConfig, FastEpochFractionDefaultsByTheStepsClass) {
+  DecodeConfig ideal;
+  EXPECT_EQ(fast_epoch_fraction_for(ideal, 8), 0.05);
+  EXPECT_EQ(fast_epoch_fraction_for(ideal, 18), 0.05);
+  EXPECT_EQ(fast_epoch_fraction_for(ideal, 7), 0.2);
+  EXPECT_EQ(fast_epoch_fraction_for(ideal, 1), 0.2);
+  DecodeConfig calibrated;
+  calibrated.calibration.message_overhead[0] = sim::Picoseconds{1};
+  EXPECT_EQ(fast_epoch_fraction_for(calibrated, 18), 0.2);
+  calibrated.calibration.message_overhead[0] = sim::Picoseconds{0};
+  calibrated.calibration.bandwidth_fraction[1] = 0.9;
+  EXPECT_EQ(fast_epoch_fraction_for(calibrated, 18), 0.2);
+  ideal.fast_epoch_fraction = 0.1;
+  EXPECT_EQ(fast_epoch_fraction_for(ideal, 18), 0.1);
+  ideal.fast_epoch_fraction = 0;
+  EXPECT_EQ(fast_epoch_fraction_for(ideal, 1), 0);
 }
 
 }  // namespace

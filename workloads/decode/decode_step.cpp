@@ -16,12 +16,14 @@ namespace {
 
 std::unique_ptr<network::NetworkModel> make_network(const DecodeConfig& config, sim::Engine& engine,
                                                     const topology::Fabric& fabric,
-                                                    network::MessageSink& sink) {
+                                                    network::MessageSink& sink,
+                                                    std::uint32_t domains) {
   if (config.network == NetworkKind::Flow)
     return std::make_unique<network::FlowNetwork>(engine, fabric, sink);
   if (config.network == NetworkKind::Fast)
     return std::make_unique<network::FastNetwork>(
-        engine, fabric, sink, network::FastNetworkOptions{config.fast_epoch_fraction});
+        engine, fabric, sink,
+        network::FastNetworkOptions{fast_epoch_fraction_for(config, domains)});
   return std::make_unique<network::AnalyticNetwork>(engine, fabric, sink);
 }
 
@@ -49,7 +51,7 @@ DecodeStep::DecodeStep(const ModelSpec& model, const GpuSpec& gpu, const topolog
                               config.dispatch_scale_factors),
                   token_bytes(model.hidden, config.combine_bytes_per_element, false), *this,
                   recorder_),
-      network_(make_network(config, engine_, fabric, all_to_all_)) {
+      network_(make_network(config, engine_, fabric, all_to_all_, domains_.count())) {
   all_to_all_.set_network(*network_);
   if (config.record_timeline) network_->record_tier_activity(&tier_activity_);
   // Two micro-batches split the batch, the first taking the odd request.
