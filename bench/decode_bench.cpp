@@ -36,6 +36,14 @@ const topology::Fabric& h200_servers(int servers) {
   return servers == 9 ? x9 : servers == 18 ? x18 : x36;
 }
 
+// Simulated events and messages per second of wall time, for a suite tracking them over time.
+void set_rates(benchmark::State& state, std::uint64_t events, std::uint64_t messages) {
+  state.counters["events/s"] =
+      benchmark::Counter(static_cast<double>(events), benchmark::Counter::kIsRate);
+  state.counters["messages/s"] =
+      benchmark::Counter(static_cast<double>(messages), benchmark::Counter::kIsRate);
+}
+
 void BM_DeepSeekV3DecodeStep(benchmark::State& state) {
   static const workloads::ModelSpec full =
       workloads::load_model_file(source("configs/models/deepseek-v3.yaml"));
@@ -64,10 +72,7 @@ void BM_DeepSeekV3DecodeStep(benchmark::State& state) {
     messages += metrics.messages;
     step_us = metrics.step_time_us;
   }
-  state.counters["events/s"] =
-      benchmark::Counter(static_cast<double>(events), benchmark::Counter::kIsRate);
-  state.counters["messages/s"] =
-      benchmark::Counter(static_cast<double>(messages), benchmark::Counter::kIsRate);
+  set_rates(state, events, messages);
   state.counters["events/step"] =
       static_cast<double>(events) / static_cast<double>(state.iterations());
   state.counters["messages/step"] =
@@ -126,10 +131,7 @@ void BM_ShippedScenarioStep(benchmark::State& state) {
     events += metrics.simulated_events;
     messages += metrics.messages;
   }
-  state.counters["events/s"] =
-      benchmark::Counter(static_cast<double>(events), benchmark::Counter::kIsRate);
-  state.counters["messages/s"] =
-      benchmark::Counter(static_cast<double>(messages), benchmark::Counter::kIsRate);
+  set_rates(state, events, messages);
 }
 BENCHMARK(BM_ShippedScenarioStep)
     ->ArgNames({"ep", "fraction"})

@@ -30,24 +30,27 @@ struct Case {
   std::uint32_t layers = 4;
 };
 
+// The shipped scenarios the cases start from.
+inline const std::string nvl72 = "ep72-gb200-nvl72-ideal.yaml";
+inline const std::string nvl72_cal = "ep72-gb200-nvl72.yaml";
+inline const std::string hgx9 = "ep72-h200-9x-ideal.yaml";
+inline const std::string hgx9_cal = "ep72-h200-9x.yaml";
+inline const std::string hgx18_cal = "ep144-h200-18x.yaml";
+// Overrides that several cases share.
+inline const std::string fabrics = "fabric=configs/fabrics/";
+inline const std::string x2 = fabrics + "gb200-nvl72x2.yaml";
+inline const std::string uniform = "routing=uniform", dedup = "dispatch_mode=node-dedup";
+inline const std::string tbo = "two_micro_batch_overlap=true";
+
 // NVL72 and 2xNVL72, HGX H200 with 9 / 18 / 36 servers, CloudMatrix384; EP 8..288; batch 1..256;
 // uniform, Zipf 1.2 and group-limited routing; direct and node-dedup; two-batch overlap on and off;
 // ideal (calibration none, roofline compute) and calibrated (fitted kernels, measured compute).
 inline std::vector<Case> corpus() {
-  const std::string nvl72 = "ep72-gb200-nvl72-ideal.yaml";
-  const std::string nvl72_cal = "ep72-gb200-nvl72.yaml";
-  const std::string hgx9 = "ep72-h200-9x-ideal.yaml";
-  const std::string hgx9_cal = "ep72-h200-9x.yaml";
-  const std::string hgx18_cal = "ep144-h200-18x.yaml";
-  const std::string fabrics = "fabric=configs/fabrics/";
-  const std::string x2 = fabrics + "gb200-nvl72x2.yaml";
   const std::string x18 = fabrics + "hgx-h200x18.yaml";
   const std::string x36 = fabrics + "hgx-h200x36.yaml";
   const std::string cm = fabrics + "cloudmatrix384.yaml";
   const std::string ascend = "gpu=configs/hardware/ascend-910c.yaml";
   const std::string zipf = "routing=zipf", zipf12 = "zipf_exponent=1.2";
-  const std::string uniform = "routing=uniform", dedup = "dispatch_mode=node-dedup";
-  const std::string tbo = "two_micro_batch_overlap=true";
   const std::string ep144 = "ep_size=144", ep288 = "ep_size=288";
   const std::string slot = "redundant_slots_per_gpu=1";
   return {
@@ -99,14 +102,6 @@ inline std::vector<Case> corpus() {
 // of sample. They sit on both sides of its class boundary (ideal fluid at 7 and 8 scale-up domains)
 // and add calibrated HGX steps at other batches, seeds, EP sizes and with overlap.
 inline std::vector<Case> held_out() {
-  const std::string nvl72 = "ep72-gb200-nvl72-ideal.yaml";
-  const std::string nvl72_cal = "ep72-gb200-nvl72.yaml";
-  const std::string hgx9 = "ep72-h200-9x-ideal.yaml";
-  const std::string hgx9_cal = "ep72-h200-9x.yaml";
-  const std::string hgx18_cal = "ep144-h200-18x.yaml";
-  const std::string x2 = "fabric=configs/fabrics/gb200-nvl72x2.yaml";
-  const std::string uniform = "routing=uniform", dedup = "dispatch_mode=node-dedup";
-  const std::string tbo = "two_micro_batch_overlap=true";
   return {
       {"held-out hgx-9 ep56 b64", hgx9, {"ep_size=56"}, 0},
       {"held-out hgx-9 ep64 b32 uniform", hgx9, {"ep_size=64", "batch_per_gpu=32", uniform}, 0},
