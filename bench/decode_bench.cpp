@@ -105,8 +105,8 @@ BENCHMARK(BM_DeepSeekV3DecodeStep)
     ->MeasureProcessCPUTime()  // the gating thread's CPU counts too
     ->Unit(benchmark::kMillisecond);
 
-// The shipped scenarios' full step on the fast network at their defaults: DeepSeek-V3 at EP72 / EP144
-// (configs/scenarios/ep72-h200-9x.yaml, ep144-h200-18x.yaml: fitted DeepEP kernels, measured
+// The shipped scenarios' full step on the fast network at their defaults: DeepSeek-V3 at EP72 /
+// EP144 (configs/scenarios/ep72-h200-9x.yaml, ep144-h200-18x.yaml: fitted DeepEP kernels, measured
 // compute, batch 64) and EP288 (the EP144 file on 36 servers, one redundant slot per GPU). Their
 // kernels are calibrated, so the fast network's default epoch fraction is 0.2 here
 // (workloads::fast_epoch_fraction_for), against 0.05 on the ideal-fluid steps above; `fraction` 1
@@ -116,13 +116,16 @@ void BM_ShippedScenarioStep(benchmark::State& state) {
   std::vector<scenario::ScenarioOverride> overrides{
       scenario::parse_override("network=fast"), scenario::parse_override("sampled_moe_layers=0")};
   if (ep == 288)
-    for (const std::string& text : {std::string("ep_size=288"), std::string("redundant_slots_per_gpu=1"),
-                                    "fabric=" + source("configs/fabrics/hgx-h200x36.yaml")})
+    for (const std::string& text :
+         {std::string("ep_size=288"), std::string("redundant_slots_per_gpu=1"),
+          "fabric=" + source("configs/fabrics/hgx-h200x36.yaml")})
       overrides.push_back(scenario::parse_override(text));
-  if (state.range(1) != 0) overrides.push_back(scenario::parse_override("fast_epoch_fraction=0.05"));
-  const scenario::Scenario s = scenario::load_scenario(
-      source(ep == 72 ? "configs/scenarios/ep72-h200-9x.yaml" : "configs/scenarios/ep144-h200-18x.yaml"),
-      overrides);
+  if (state.range(1) != 0)
+    overrides.push_back(scenario::parse_override("fast_epoch_fraction=0.05"));
+  const scenario::Scenario s =
+      scenario::load_scenario(source(ep == 72 ? "configs/scenarios/ep72-h200-9x.yaml"
+                                              : "configs/scenarios/ep144-h200-18x.yaml"),
+                              overrides);
   state.SetLabel(state.range(1) != 0 ? "fast 0.05" : "fast default");
   std::uint64_t events = 0, messages = 0;
   for (auto _ : state) {

@@ -31,12 +31,15 @@ std::string fast_network_warning(const DecodeConfig& config, std::uint32_t domai
            " scale-up domains: sparser epochs than 0.05 were measured to put the per-GPU dispatch "
            "and combine p99 up to ~18 % and TPOT up to ~3 % off exact max-min on such steps; "
            "fast_epoch_fraction 0.05 (the default here) kept every measured case within 10 % and "
-           "2 %; " + check;
+           "2 %; " +
+           check;
   }
   if (fraction <= kSparseEpochFraction) return {};
-  return used + ": sparser epochs than 0.2 were measured to put the per-GPU dispatch p99 up to "
+  return used +
+         ": sparser epochs than 0.2 were measured to put the per-GPU dispatch p99 up to "
          "~12 % and TPOT up to ~2.7 % off exact max-min on calibrated HGX steps; "
-         "fast_epoch_fraction 0.2 (the default here) kept every measured case within 10 % and 2 %; " +
+         "fast_epoch_fraction 0.2 (the default here) kept every measured case within 10 % and 2 "
+         "%; " +
          check;
 }
 
