@@ -25,8 +25,9 @@ std::string fast_network_warning(const DecodeConfig& config, std::uint32_t domai
   const double fraction = fast_epoch_fraction_for(config, domains);
   const std::string used = "network: fast with fast_epoch_fraction " + fmt_fraction(fraction);
   const std::string check = "see docs/fast-network.md, or check with moesim run --check-exact K";
-  if (domains >= kDenseEpochDomains && ideal_fluid(config.calibration)) {
-    if (fraction <= kDenseEpochFraction) return {};
+  const double class_default = default_fast_epoch_fraction(config.calibration, domains);
+  if (fraction <= class_default) return {};
+  if (class_default == kDenseEpochFraction) {
     return used + " on an ideal-fluid all-to-all over " + std::to_string(domains) +
            " scale-up domains: sparser epochs than 0.05 were measured to put the per-GPU dispatch "
            "and combine p99 up to ~18 % and TPOT up to ~3 % off exact max-min on such steps; "
@@ -34,7 +35,6 @@ std::string fast_network_warning(const DecodeConfig& config, std::uint32_t domai
            "2 %; " +
            check;
   }
-  if (fraction <= kSparseEpochFraction) return {};
   return used +
          ": sparser epochs than 0.2 were measured to put the per-GPU dispatch p99 up to "
          "~12 % and TPOT up to ~2.7 % off exact max-min on calibrated HGX steps; "

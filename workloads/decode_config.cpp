@@ -129,10 +129,14 @@ bool ideal_fluid(const KernelCalibration& c) {
          c.combine_phase_overhead == sim::Picoseconds{0};
 }
 
+double default_fast_epoch_fraction(const KernelCalibration& calibration, std::uint32_t domains) {
+  return domains >= kDenseEpochDomains && ideal_fluid(calibration) ? kDenseEpochFraction
+                                                                   : kSparseEpochFraction;
+}
+
 double fast_epoch_fraction_for(const DecodeConfig& config, std::uint32_t domains) {
-  if (config.fast_epoch_fraction) return *config.fast_epoch_fraction;
-  return domains >= kDenseEpochDomains && ideal_fluid(config.calibration) ? kDenseEpochFraction
-                                                                          : kSparseEpochFraction;
+  return config.fast_epoch_fraction.value_or(
+      default_fast_epoch_fraction(config.calibration, domains));
 }
 
 void validate_decode_config(const ModelSpec& model, const GpuSpec& gpu,
