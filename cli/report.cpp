@@ -39,6 +39,10 @@ void visit_values(const Scenario* scenario, const RunResult* result, bool includ
   put("gating", [&] { return std::string(to_string(d->gating)); });
   put("dispatch_mode", [&] { return std::string(to_string(d->dispatch_mode)); });
   put("network", [&] { return std::string(to_string(d->network)); });
+  // The fast network's epoch fraction as this scenario resolves it (`auto` picks it by the step's
+  // class, docs/fast-network.md); reported whatever the network, like the other settings.
+  put("fast_epoch_fraction",
+      [&] { return number(workloads::fast_epoch_fraction_for(*d, m->nodes)); });
   // The kernel calibration applied ("none" = the ideal fluid) and its costs (fixed per phase and
   // GPU; achieved fraction of link bandwidth per class; 1 when not calibrated).
   put("calibration", [&] { return calibration_label(scenario->calibration); });
@@ -123,6 +127,14 @@ void visit_values(const Scenario* scenario, const RunResult* result, bool includ
   }
 }
 
+// "fast" alone does not say how often it re-solves: the fraction, and whether `auto` chose it.
+std::string fast_network_detail(const workloads::DecodeConfig& decode, std::uint32_t domains) {
+  if (decode.network != workloads::NetworkKind::Fast) return {};
+  return fmt::format(" (epoch fraction {}{})",
+                     exact_number(workloads::fast_epoch_fraction_for(decode, domains)),
+                     decode.fast_epoch_fraction ? "" : ", auto");
+}
+
 std::string us(double value) {
   return value >= 1000 ? with_commas(value, 1) : fmt::format("{:.2f}", value);
 }
@@ -178,11 +190,11 @@ std::string render_table(const Scenario& scenario, const RunResult& result) {
                      scenario.fabric->domain_count(), scenario.fabric_origin);
   out += fmt::format(
       "decode    EP{} over {} domain(s), batch {} per GPU, context {} tokens, routing {}, dispatch "
-      "{}, network {}{}{}, "
+      "{}, network {}{}{}{}, "
       "{} step(s), seed {}\n",
       d.ep_size, m.nodes, d.batch_per_gpu, with_commas(static_cast<double>(d.context_tokens)),
       to_string(d.gating), to_string(d.dispatch_mode), to_string(d.network),
-      d.two_micro_batch_overlap ? ", two-micro-batch overlap" : "",
+      fast_network_detail(d, m.nodes), d.two_micro_batch_overlap ? ", two-micro-batch overlap" : "",
       d.mtp_draft_tokens ? fmt::format(", MTP {} draft(s) at {:.0f} % acceptance",
                                        d.mtp_draft_tokens, 100 * d.mtp_acceptance)
                          : std::string(),

@@ -92,6 +92,43 @@ TEST(Simulation, HgxAllToAllIsBoundByEachGpusNic) {
               0.05 * 16 * 512 * kDispatchCopyBytes * 58);
 }
 
+std::string value_of(const NamedValues& values, const std::string& name) {
+  for (const auto& [key, value] : values)
+    if (key == name) return value;
+  return "(missing)";
+}
+
+TEST(Simulation, ReportsTheFastNetworksEpochFractionAsResolved) {
+  // `auto` (the default) resolves by the step's class (workloads::default_fast_epoch_fraction):
+  // 0.05 for ideal-fluid kernels over 8 or more scale-up domains (EP64 on HGX: 8 servers), 0.2
+  // otherwise (EP16: 2 servers); a number is reported as set. The text names the choice.
+  const auto report = [](const std::vector<std::string>& settings) {
+    std::vector<ScenarioOverride> overrides;
+    for (const std::string& text : settings) overrides.push_back(parse_override(text));
+    const Scenario s = load_scenario(kScenarios + "ep72-h200-9x-ideal.yaml", overrides);
+    const RunResult r = simulate(s);
+    return std::pair{value_of(named_values(s, r), "fast_epoch_fraction"), render_table(s, r)};
+  };
+  const std::vector<std::string> small{"network=fast", "sampled_moe_layers=2", "batch_per_gpu=4"};
+  auto with = [&](std::vector<std::string> more) {
+    more.insert(more.end(), small.begin(), small.end());
+    return more;
+  };
+  const auto dense = report(with({"ep_size=64"}));
+  EXPECT_EQ(dense.first, "0.05");
+  EXPECT_NE(dense.second.find("network fast (epoch fraction 0.05, auto)"), std::string::npos);
+  const auto sparse = report(with({"ep_size=16"}));
+  EXPECT_EQ(sparse.first, "0.2");
+  EXPECT_NE(sparse.second.find("network fast (epoch fraction 0.2, auto)"), std::string::npos);
+  const auto set = report(with({"ep_size=64", "fast_epoch_fraction=0.1"}));
+  EXPECT_EQ(set.first, "0.1");
+  EXPECT_NE(set.second.find("network fast (epoch fraction 0.1),"), std::string::npos);
+  // Under another network the value is the scenario's setting, and the text says nothing of it.
+  const auto flow = report({"ep_size=16", "network=analytic", "sampled_moe_layers=2"});
+  EXPECT_EQ(flow.first, "0.2");
+  EXPECT_EQ(flow.second.find("epoch fraction"), std::string::npos);
+}
+
 TEST(Simulation, IdenticalRunsGiveIdenticalRows) {
   // Same scenario and seed: the same event trace, so every reported value is equal (sweep rows rely
   // on it).
