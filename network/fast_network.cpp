@@ -156,8 +156,7 @@ void FastNetwork::State::take_finished(std::int64_t now_ps) {
       if (keys[id].empty() || finish_of(links[id], keys[id].front().key) > now_ps) break;
       // The records of this flow and of the next candidate are fetched while the heap pops.
       const FlowIndex flow = keys[id].front().flow;
-      __builtin_prefetch(&flows[flow]);
-      __builtin_prefetch(&payloads[flow]);
+      prefetch_flow(flow);
       min_heap_pop(keys[id]);
       if (!keys[id].empty()) prefetch_flow(keys[id].front().flow);
       remove(flow, now_ps);

@@ -23,24 +23,24 @@ std::string fmt_fraction(double fraction) {
 std::string fast_network_warning(const DecodeConfig& config, std::uint32_t domains) {
   if (config.network != NetworkKind::Fast) return {};
   const double fraction = fast_epoch_fraction_for(config, domains);
-  const std::string used = "network: fast with fast_epoch_fraction " + fmt_fraction(fraction);
-  const std::string check = "see docs/fast-network.md, or check with moesim run --check-exact K";
   const double class_default = default_fast_epoch_fraction(config.calibration, domains);
   if (fraction <= class_default) return {};
-  if (class_default == kDenseEpochFraction) {
-    return used + " on an ideal-fluid all-to-all over " + std::to_string(domains) +
-           " scale-up domains: sparser epochs than 0.05 were measured to put the per-GPU dispatch "
-           "and combine p99 up to ~18 % and TPOT up to ~3 % off exact max-min on such steps; "
-           "fast_epoch_fraction 0.05 (the default here) kept every measured case within 10 % and "
-           "2 %; " +
-           check;
-  }
-  return used +
-         ": sparser epochs than 0.2 were measured to put the per-GPU dispatch p99 up to "
-         "~12 % and TPOT up to ~2.7 % off exact max-min on calibrated HGX steps; "
-         "fast_epoch_fraction 0.2 (the default here) kept every measured case within 10 % and 2 "
-         "%; " +
-         check;
+  // What the corpus measured with sparser epochs than the class's default.
+  const bool dense = dense_epoch_class(config.calibration, domains);
+  const std::string where =
+      dense ? " on an ideal-fluid all-to-all over " + std::to_string(domains) + " scale-up domains"
+            : "";
+  const std::string measured =
+      dense ? "the per-GPU dispatch and combine p99 up to ~18 % and TPOT up to ~3 % off exact "
+              "max-min on such steps"
+            : "the per-GPU dispatch p99 up to ~12 % and TPOT up to ~2.7 % off exact max-min on "
+              "calibrated HGX steps";
+  const std::string default_text = fmt_fraction(class_default);
+  return "network: fast with fast_epoch_fraction " + fmt_fraction(fraction) + where +
+         ": sparser epochs than " + default_text + " were measured to put " + measured +
+         "; fast_epoch_fraction " + default_text +
+         " (the default here) kept every measured case within 10 % and 2 %; see "
+         "docs/fast-network.md, or check with moesim run --check-exact K";
 }
 
 }  // namespace

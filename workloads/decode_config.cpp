@@ -129,9 +129,12 @@ bool ideal_fluid(const KernelCalibration& c) {
          c.combine_phase_overhead == sim::Picoseconds{0};
 }
 
+bool dense_epoch_class(const KernelCalibration& calibration, std::uint32_t domains) {
+  return domains >= kDenseEpochDomains && ideal_fluid(calibration);
+}
+
 double default_fast_epoch_fraction(const KernelCalibration& calibration, std::uint32_t domains) {
-  return domains >= kDenseEpochDomains && ideal_fluid(calibration) ? kDenseEpochFraction
-                                                                   : kSparseEpochFraction;
+  return dense_epoch_class(calibration, domains) ? kDenseEpochFraction : kSparseEpochFraction;
 }
 
 double fast_epoch_fraction_for(const DecodeConfig& config, std::uint32_t domains) {

@@ -140,6 +140,8 @@ bool ideal_fluid(const KernelCalibration& calibration);
 inline constexpr double kDenseEpochFraction = 0.05;
 inline constexpr double kSparseEpochFraction = 0.2;
 inline constexpr std::uint32_t kDenseEpochDomains = 8;
+// The class that needs the dense fraction: ideal fluid over kDenseEpochDomains or more domains.
+bool dense_epoch_class(const KernelCalibration& calibration, std::uint32_t domains);
 double default_fast_epoch_fraction(const KernelCalibration& calibration, std::uint32_t domains);
 // The configured fraction, or the default above.
 double fast_epoch_fraction_for(const DecodeConfig& config, std::uint32_t domains);
