@@ -10,6 +10,7 @@
 #include "cli/cli.h"
 #include "cli/search_space.h"
 #include "cli/text.h"
+#include "workloads/decode_config.h"
 
 namespace moesim::cli::search_detail {
 
@@ -119,6 +120,18 @@ void check_network(const std::vector<SweepRow>& rows, const std::string& file,
           "{}: point {} was simulated with the {} network and {} MoE layers, this search uses {} "
           "and {}; remove the file or choose another --out",
           file, row.point, row.at("network"), row.at("simulated_moe_layers"), network, layers));
+    if (scenario.decode.network != workloads::NetworkKind::Fast) continue;
+    // The epoch fraction changes a fast point's answer; `auto` resolves by the point's class, and
+    // the row says how many scale-up domains the point spanned.
+    const std::string fraction = exact_number(
+        workloads::fast_epoch_fraction_for(scenario.decode, count_or_zero(row.at("nodes"))));
+    if (row.at("fast_epoch_fraction") != fraction)
+      throw InputError(fmt::format(
+          "{}: point {} was simulated with fast_epoch_fraction {}, this search uses {}; remove "
+          "the file or choose another --out",
+          file, row.point,
+          row.at("fast_epoch_fraction").empty() ? "(not recorded)" : row.at("fast_epoch_fraction"),
+          fraction));
   }
 }
 

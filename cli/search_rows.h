@@ -26,7 +26,8 @@ void rewrite_rows(const std::string& output, SweepFormat format, const std::vect
                   const std::vector<SearchPoint>& points,
                   const std::optional<SearchNetwork>& exact);
 // Rows resumed from an earlier run must come from the same network: the sweep machinery checks
-// the axes' values, this checks what they were simulated with.
+// the axes' values, this checks what they were simulated with (network, MoE layers, and on the
+// fast network its epoch fraction as the point resolves it).
 void check_network(const std::vector<SweepRow>& rows, const std::string& file,
                    const std::function<const scenario::Scenario&(const SweepRow&)>& expected);
 

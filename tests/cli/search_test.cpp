@@ -240,6 +240,27 @@ TEST_F(SearchTest, ResumesAfterAKilledSearch) {
   EXPECT_EQ(resumed.best[0].point, whole.best[0].point);
 }
 
+TEST_F(SearchTest, ResumeRefusesRowsSimulatedOtherwise) {
+  // One NVL72 domain is not the dense class, so `auto` resolves to 0.2 at every point.
+  SearchOptions options = small(path("out.csv"));
+  options.search = {"fast", 2};
+  run_search(options);
+  options.overrides = {parse_override("fast_epoch_fraction=0.2")};  // what auto resolved to
+  EXPECT_EQ(run_search(options).pass.evaluated, 0u);
+  options.overrides = {parse_override("fast_epoch_fraction=0.1")};
+  try {
+    run_search(options);
+    ADD_FAILURE() << "rows of another epoch fraction were resumed";
+  } catch (const InputError& error) {
+    EXPECT_NE(std::string(error.what()).find("fast_epoch_fraction 0.2, this search uses 0.1"),
+              std::string::npos)
+        << error.what();
+  }
+  options.overrides.clear();
+  options.search = {"analytic", 2};
+  EXPECT_THROW(run_search(options), InputError);  // the fast network's rows
+}
+
 TEST_F(SearchTest, ShardsMergedAndJobsGiveOneRunsOutput) {
   for (const std::string extension : {".csv", ".jsonl"}) {
     run_search(small(path("one" + extension), 1));
