@@ -39,6 +39,7 @@ FastNetwork::State::State(sim::Engine& engine_, const Fabric& fabric_, MessageSi
   csr_count.assign(count, 0);
   csr_start.assign(count, 0);
   in_fill.assign(count, 0);
+  finishes.resize(count);
   open_buckets.fill({-1, 0});
 }
 
@@ -119,38 +120,27 @@ void FastNetwork::State::refresh_finishes() {
   for (LinkId id : refresh_list) {
     Link& link = links[id];
     link.refresh = 0;
-    ++link.version;
     if (link.members == 0) {
       keys[id].clear();
+      finishes.erase(id);
       continue;
     }
     drop_stale_keys(id);
-    min_heap_push(finishes, FinishEntry{finish_of(link, keys[id].front().key), id, link.version});
+    finishes.set(id, finish_of(link, keys[id].front().key));
   }
   refresh_list.clear();
-  if (finishes.size() > 4 * links.size() + 1024) {  // mostly stale: rebuild
-    std::erase_if(finishes,
-                  [&](const FinishEntry& e) { return e.version != links[e.link].version; });
-    min_heap_make(finishes);
-  }
 }
 
 std::int64_t FastNetwork::State::next_finish_ps() {
-  while (!finishes.empty() && finishes.front().version != links[finishes.front().link].version)
-    min_heap_pop(finishes);
-  return finishes.empty() ? kNever : finishes.front().finish_ps;
+  return finishes.empty() ? kNever : finishes.top().key;
 }
 
 // Removes and delivers every flow whose last byte is transferred by now (listed in `finished`).
 void FastNetwork::State::take_finished(std::int64_t now_ps) {
   finished.clear();
-  while (!finishes.empty()) {
-    const FinishEntry top = finishes.front();
-    const bool current = top.version == links[top.link].version;
-    if (current && top.finish_ps > now_ps) break;
-    min_heap_pop(finishes);
-    if (!current) continue;
-    const LinkId id = top.link;
+  while (!finishes.empty() && finishes.top().key <= now_ps) {
+    const LinkId id = finishes.top().id;
+    finishes.pop();
     for (;;) {
       drop_stale_keys(id);
       if (keys[id].empty() || finish_of(links[id], keys[id].front().key) > now_ps) break;

@@ -85,7 +85,6 @@ void FastNetwork::State::epoch(std::int64_t now_ps) {
     other[id] = 0;
     link.touched = 0;
     link.refresh = 0;
-    ++link.version;  // every finish entry is stale
     std::vector<OnLink>& on = on_link[id];
     if (accounts.transferring[id] == 0) {
       on.clear();

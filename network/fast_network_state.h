@@ -52,7 +52,6 @@ struct FastNetwork::State final : sim::EventHandler {
     std::int64_t clock_ps = 0;
     std::uint32_t members = 0;
     std::uint32_t stale = 0;    // entries of on_link whose flow has ended
-    std::uint32_t version = 0;  // moves on when its finish entry is stale
     std::uint8_t touched = 0, refresh = 0;
     std::uint8_t listed = 0;  // in epoch_links
     double epoch_clock = 0;   // V at the start of the running epoch
@@ -62,14 +61,6 @@ struct FastNetwork::State final : sim::EventHandler {
     FlowIndex flow;
     std::uint32_t version;
     bool operator>(const KeyEntry& o) const { return key != o.key ? key > o.key : flow > o.flow; }
-  };
-  struct FinishEntry {  // a group's next finish
-    std::int64_t finish_ps;
-    LinkId link;
-    std::uint32_t version;
-    bool operator>(const FinishEntry& o) const {
-      return finish_ps != o.finish_ps ? finish_ps > o.finish_ps : link > o.link;
-    }
   };
   struct BucketEntry {  // the messages whose transfer starts at one instant
     std::int64_t start_ps;
@@ -118,7 +109,7 @@ struct FastNetwork::State final : sim::EventHandler {
   std::vector<LinkId> epoch_links;
   std::vector<std::vector<KeyEntry>> keys;
   std::vector<LinkId> touched, refresh_list;
-  std::vector<FinishEntry> finishes;
+  IndexedMinHeap finishes;  // each group's next finish
   // The flows that started transferring on each link since its last epoch; an entry is stale
   // once the flow ended (its slot's life moved on), and epochs drop stale entries.
   struct OnLink {

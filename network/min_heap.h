@@ -5,6 +5,7 @@
 // (docs/performance.md, "Epochs' constant factors"). The root is front().
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <vector>
 
 namespace moesim::network {
@@ -55,5 +56,87 @@ void min_heap_make(std::vector<T>& heap) {
   for (std::size_t at = (heap.size() - 2) / kHeapArity + 1; at-- > 0;)
     min_heap_sift_down(heap, at, heap[at]);
 }
+
+// A min-heap of at most one entry per id (0 .. ids), with its position kept per id so that an
+// entry is moved in place when its key changes: the networks' next finish per group, where a
+// lazy heap would pile up an entry per change and pop them as stale. Ties go to the smaller id.
+class IndexedMinHeap {
+ public:
+  static constexpr std::uint32_t kAbsent = 0xffffffffu;
+  struct Entry {
+    std::int64_t key;
+    std::uint32_t id;
+    bool operator<(const Entry& o) const { return key != o.key ? key < o.key : id < o.id; }
+  };
+
+  void resize(std::size_t ids) { position_.assign(ids, kAbsent); }
+  bool empty() const { return heap_.empty(); }
+  const Entry& top() const { return heap_.front(); }
+  // Inserts `id` with `key`, or moves it to `key`.
+  void set(std::uint32_t id, std::int64_t key) {
+    const Entry entry{key, id};
+    std::uint32_t at = position_[id];
+    if (at == kAbsent) {
+      at = static_cast<std::uint32_t>(heap_.size());
+      heap_.push_back(entry);
+      sift_up(at, entry);
+    } else if (entry < heap_[at]) {
+      sift_up(at, entry);
+    } else {
+      sift_down(at, entry);
+    }
+  }
+  void erase(std::uint32_t id) {
+    const std::uint32_t at = position_[id];
+    if (at == kAbsent) return;
+    position_[id] = kAbsent;
+    const Entry last = heap_.back();
+    heap_.pop_back();
+    if (at == heap_.size()) return;
+    if (last < heap_[at]) {
+      sift_up(at, last);
+    } else {
+      sift_down(at, last);
+    }
+  }
+  void pop() { erase(heap_.front().id); }
+  void clear() {
+    for (const Entry& entry : heap_) position_[entry.id] = kAbsent;
+    heap_.clear();
+  }
+
+ private:
+  void place(std::uint32_t at, const Entry& entry) {
+    heap_[at] = entry;
+    position_[entry.id] = at;
+  }
+  void sift_up(std::uint32_t at, const Entry& entry) {
+    while (at > 0) {
+      const std::uint32_t parent = (at - 1) / kHeapArity;
+      if (!(entry < heap_[parent])) break;
+      place(at, heap_[parent]);
+      at = parent;
+    }
+    place(at, entry);
+  }
+  void sift_down(std::uint32_t at, const Entry& entry) {
+    const std::size_t size = heap_.size();
+    for (;;) {
+      const std::size_t first = kHeapArity * at + 1;
+      if (first >= size) break;
+      std::size_t least = first;
+      const std::size_t end = std::min(first + kHeapArity, size);
+      for (std::size_t child = first + 1; child < end; ++child)
+        if (heap_[child] < heap_[least]) least = child;
+      if (!(heap_[least] < entry)) break;
+      place(at, heap_[least]);
+      at = static_cast<std::uint32_t>(least);
+    }
+    place(at, entry);
+  }
+
+  std::vector<Entry> heap_;
+  std::vector<std::uint32_t> position_;
+};
 
 }  // namespace moesim::network
