@@ -125,16 +125,21 @@ void FastNetwork::State::epoch(std::int64_t now_ps) {
     link.clock_ps = now_ps;
     link.level = rate;
     request_refresh(saturating);
-    const std::vector<OnLink>& on = on_link[saturating];
+    // The scan reads every entry's record anyway: it also drops the entries of ended flows
+    // (keeping the others in order), which spares the link a pass of its own to drop them.
+    std::vector<OnLink>& on = on_link[saturating];
+    std::size_t live = 0;
     std::uint32_t members = 0;
     for (std::size_t i = 0; i < on.size(); ++i) {
       // The scan jumps between flow records: fetch 16 entries ahead (the epoch's main cost on
       // large fabrics is these cache misses; at EP288 16 was 5-10 % faster than 8).
       if (i + 16 < on.size()) __builtin_prefetch(&flows[on[i + 16].flow]);
-      const OnLink& entry = on[i];
+      const OnLink entry = on[i];
       const FlowIndex flow = entry.flow;
       Flow& f = flows[flow];
-      if (f.life != entry.life || f.epoch == stamp) continue;
+      if (f.life != entry.life) continue;
+      on[live++] = entry;
+      if (f.epoch == stamp) continue;
       f.epoch = stamp;
       if (f.group != saturating) {  // a new group: a new key
         if (f.group != kNone) f.bytes_left = std::max(0.0, f.key - links[f.group].epoch_clock);
@@ -154,6 +159,8 @@ void FastNetwork::State::epoch(std::int64_t now_ps) {
         other_of[id] += rate;
       }
     }
+    on.resize(live);
+    link.stale = 0;
     link.members += members;
     left -= members;
     unfrozen[saturating] = 0;
