@@ -56,7 +56,7 @@ class BottleneckSolver final : public RateSolver {
     FlowIndex flow;
     std::uint32_t version;
     bool operator>(const KeyEntry& other) const {
-      return key != other.key ? key > other.key : flow > other.flow;
+      return (key > other.key) | ((key == other.key) & (flow > other.flow));
     }
   };
   struct FinishEntry {  // a group's next finish (lazy: stale once the group's version moved)
@@ -64,14 +64,14 @@ class BottleneckSolver final : public RateSolver {
     LinkId link;
     std::uint32_t version;
     bool operator>(const FinishEntry& other) const {
-      return finish_ps != other.finish_ps ? finish_ps > other.finish_ps : link > other.link;
+      return (finish_ps > other.finish_ps) | ((finish_ps == other.finish_ps) & (link > other.link));
     }
   };
   struct WorkEntry {  // a marked link by estimated level
     double level;
     LinkId link;
     bool operator>(const WorkEntry& other) const {
-      return level != other.level ? level > other.level : link > other.link;
+      return (level > other.level) | ((level == other.level) & (link > other.link));
     }
   };
   struct Candidate {  // a flow of another group on the link being settled

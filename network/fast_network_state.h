@@ -51,7 +51,7 @@ struct FastNetwork::State final : sim::EventHandler {
     double clock_bytes = 0;  // the group's virtual clock V at clock_ps
     std::int64_t clock_ps = 0;
     std::uint32_t members = 0;
-    std::uint32_t stale = 0;    // entries of on_link whose flow has ended
+    std::uint32_t stale = 0;  // entries of on_link whose flow has ended
     std::uint8_t touched = 0, refresh = 0;
     std::uint8_t listed = 0;  // in epoch_links
     double epoch_clock = 0;   // V at the start of the running epoch
@@ -60,14 +60,16 @@ struct FastNetwork::State final : sim::EventHandler {
     double key;
     FlowIndex flow;
     std::uint32_t version;
-    bool operator>(const KeyEntry& o) const { return key != o.key ? key > o.key : flow > o.flow; }
+    bool operator>(const KeyEntry& o) const {
+      return (key > o.key) | ((key == o.key) & (flow > o.flow));
+    }
   };
   struct BucketEntry {  // the messages whose transfer starts at one instant
     std::int64_t start_ps;
     std::uint64_t sequence;
     std::uint32_t bucket;
     bool operator>(const BucketEntry& o) const {
-      return start_ps != o.start_ps ? start_ps > o.start_ps : sequence > o.sequence;
+      return (start_ps > o.start_ps) | ((start_ps == o.start_ps) & (sequence > o.sequence));
     }
   };
 

@@ -19,7 +19,8 @@ struct FlowNetwork::State final : sim::EventHandler {
     std::uint64_t sequence;  // submission order breaks ties, so runs are reproducible
     FlowIndex flow;
     bool operator>(const PendingStart& other) const {
-      return start_ps != other.start_ps ? start_ps > other.start_ps : sequence > other.sequence;
+      return (start_ps > other.start_ps) |
+             ((start_ps == other.start_ps) & (sequence > other.sequence));
     }
   };
 

@@ -53,7 +53,7 @@ class MaxMinSolver final : public RateSolver {
     FlowIndex flow;
     std::uint32_t version;
     bool operator>(const FinishEntry& other) const {
-      return finish_ps != other.finish_ps ? finish_ps > other.finish_ps : flow > other.flow;
+      return (finish_ps > other.finish_ps) | ((finish_ps == other.finish_ps) & (flow > other.flow));
     }
   };
 

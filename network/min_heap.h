@@ -2,7 +2,10 @@
 // Internal to network/: min-heaps (by the entries' operator>) on a std::vector with four children
 // per node, the network models' lazy queues (finishes, a group's finish keys, pending starts):
 // half the levels of std::push_heap / std::pop_heap's binary heap, and one pop per ended flow
-// (docs/performance.md, "Epochs' constant factors"). The root is front().
+// (docs/performance.md, "Epochs' constant factors"). The root is front(). Entries compare without
+// branches (bitwise & and |, both sides evaluated) and the least of four children is picked with a
+// conditional move: which child is least is data-dependent, so a branch there is mispredicted
+// about half the time.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -22,7 +25,7 @@ void min_heap_sift_down(std::vector<T>& heap, std::size_t at, const T entry) {
     std::size_t least = first;
     const std::size_t end = std::min(first + kHeapArity, size);
     for (std::size_t child = first + 1; child < end; ++child)
-      if (heap[least] > heap[child]) least = child;
+      least = heap[least] > heap[child] ? child : least;
     if (!(entry > heap[least])) break;
     heap[at] = heap[least];
     at = least;
