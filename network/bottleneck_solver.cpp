@@ -37,10 +37,10 @@ BottleneckSolver::BottleneckSolver(const Fabric& fabric)
       members_(routes_.link_count()),
       keys_(routes_.link_count()),
       on_link_(routes_.link_count()),
-      group_version_(routes_.link_count(), 0),
       refresh_(routes_.link_count(), 0),
       residual_(routes_.link_count(), 0),
       unfrozen_(routes_.link_count(), 0) {
+  finishes_.resize(routes_.link_count());
   for (LinkId link = 0; link < routes_.link_count(); ++link)
     state_[link].over_capacity = routes_.capacity(link) * (1 + kTie);
 }
@@ -148,19 +148,14 @@ std::int64_t BottleneckSolver::finish_of(LinkId link, double key) const {
 void BottleneckSolver::refresh_finishes() {
   for (LinkId link : refresh_list_) {
     refresh_[link] = 0;
-    ++group_version_[link];
     drop_stale_keys(link);
-    if (keys_[link].empty()) continue;
-    min_heap_push(finishes_, FinishEntry{finish_of(link, keys_[link].front().key), link,
-                                         group_version_[link]});
+    if (keys_[link].empty()) {
+      finishes_.erase(link);
+      continue;
+    }
+    finishes_.set(link, finish_of(link, keys_[link].front().key));
   }
   refresh_list_.clear();
-  if (finishes_.size() > 4 * members_.size() + 1024) {
-    std::erase_if(finishes_, [&](const FinishEntry& entry) {
-      return entry.version != group_version_[entry.link];
-    });
-    min_heap_make(finishes_);
-  }
 }
 
 // ---- Flows on links
@@ -387,11 +382,11 @@ void BottleneckSolver::rebuild(std::int64_t now_ps) {
   const std::size_t links = routes_.link_count();
   work_.clear();
   shares_.clear();
+  finishes_.clear();  // every group is formed again
   for (LinkId link = 0; link < links; ++link) {
     members_[link].clear();
     state_[link].has_group = 0;
     keys_[link].clear();
-    ++group_version_[link];  // forget every group's finish entry
     state_[link].other = 0;
     state_[link].max_other = 0;
     state_[link].marked = 0;
@@ -431,17 +426,14 @@ void BottleneckSolver::rebuild(std::int64_t now_ps) {
 void BottleneckSolver::take_finished(std::int64_t now_ps, std::vector<FlowIndex>& out) {
   out.clear();
   refresh_finishes();
-  while (!finishes_.empty()) {
-    const FinishEntry top = finishes_.front();
-    if (top.version == group_version_[top.link] && top.finish_ps > now_ps) break;
-    min_heap_pop(finishes_);
-    if (top.version != group_version_[top.link]) continue;
+  while (!finishes_.empty() && finishes_.top().key <= now_ps) {
+    const LinkId group = finishes_.top().id;
+    finishes_.pop();
     for (;;) {  // every member of the group whose own finish has come
-      drop_stale_keys(top.link);
-      if (keys_[top.link].empty() || finish_of(top.link, keys_[top.link].front().key) > now_ps)
-        break;
-      const FlowIndex flow = keys_[top.link].front().flow;
-      min_heap_pop(keys_[top.link]);
+      drop_stale_keys(group);
+      if (keys_[group].empty() || finish_of(group, keys_[group].front().key) > now_ps) break;
+      const FlowIndex flow = keys_[group].front().flow;
+      min_heap_pop(keys_[group]);
       remove(flow, now_ps);
       ++removed_;
       out.push_back(flow);
@@ -469,11 +461,7 @@ void BottleneckSolver::solve(std::int64_t now_ps) {
 
 std::int64_t BottleneckSolver::next_finish_ps() {
   refresh_finishes();
-  while (!finishes_.empty() &&
-         finishes_.front().version != group_version_[finishes_.front().link]) {
-    min_heap_pop(finishes_);
-  }
-  return finishes_.empty() ? kNever : finishes_.front().finish_ps;
+  return finishes_.empty() ? kNever : finishes_.top().key;
 }
 
 }  // namespace moesim::network

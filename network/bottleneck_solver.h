@@ -32,6 +32,7 @@
 #include <span>
 #include <vector>
 
+#include "network/min_heap.h"
 #include "network/rate_solver.h"
 
 namespace moesim::network {
@@ -57,14 +58,6 @@ class BottleneckSolver final : public RateSolver {
     std::uint32_t version;
     bool operator>(const KeyEntry& other) const {
       return (key > other.key) | ((key == other.key) & (flow > other.flow));
-    }
-  };
-  struct FinishEntry {  // a group's next finish (lazy: stale once the group's version moved)
-    std::int64_t finish_ps;
-    LinkId link;
-    std::uint32_t version;
-    bool operator>(const FinishEntry& other) const {
-      return (finish_ps > other.finish_ps) | ((finish_ps == other.finish_ps) & (link > other.link));
     }
   };
   struct WorkEntry {  // a marked link by estimated level
@@ -115,11 +108,10 @@ class BottleneckSolver final : public RateSolver {
   std::vector<std::vector<FlowIndex>> members_;  // the group
   std::vector<std::vector<KeyEntry>> keys_;      // the group by finish key (min-heap, lazy)
   std::vector<std::vector<FlowIndex>> on_link_;  // every transferring flow on the link
-  std::vector<std::uint32_t> group_version_;
   std::vector<std::uint8_t> refresh_;
   std::vector<LinkId> refresh_list_;
   std::vector<WorkEntry> work_;
-  std::vector<FinishEntry> finishes_;
+  IndexedMinHeap finishes_;              // each group's next finish
   std::vector<Candidate> candidates_;    // scratch
   SaturationHeap shares_;                // scratch (rebuild)
   std::vector<double> residual_;         // scratch (rebuild): capacity left for unfrozen flows

@@ -1,7 +1,7 @@
 #pragma once
 // Internal: what a max-min rate solver behind FlowNetwork provides (RateSolver), and the per-flow
 // routes both solvers share (FlowRoutes). The solvers: topology/max_min.h (restart level, the
-// reference) and topology/bottleneck_solver.h (bottleneck groups, the default).
+// reference) and network/bottleneck_solver.h (bottleneck groups, the default).
 #include <cstdint>
 #include <span>
 #include <vector>
