@@ -14,26 +14,8 @@ namespace moesim::network {
   sim::throw_time_out_of_range(what, bytes / rate_bytes_per_second);
 }
 
-std::uint64_t SaturationHeap::key_of(double share) {
-  const auto bits = std::bit_cast<std::uint64_t>(share);
-  return (bits >> 63) != 0 ? ~bits : bits | (std::uint64_t{1} << 63);
-}
-
 double SaturationHeap::share_of(std::uint64_t key) {
   return std::bit_cast<double>((key >> 63) != 0 ? key & ~(std::uint64_t{1} << 63) : ~key);
-}
-
-int SaturationHeap::bucket_of(std::uint64_t key) const {
-  return key == last_ ? 0 : 64 - std::countl_zero(key ^ last_);
-}
-
-void SaturationHeap::insert(const Entry& entry) {
-  const int bucket = bucket_of(entry.key);
-  buckets_[bucket].push_back(entry);
-  if (bucket < 64)
-    occupied_ |= std::uint64_t{1} << bucket;
-  else
-    top_occupied_ = true;
 }
 
 void SaturationHeap::clear() {

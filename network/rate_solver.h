@@ -2,6 +2,7 @@
 // Internal: what a max-min rate solver behind FlowNetwork provides (RateSolver), and the per-flow
 // routes both solvers share (FlowRoutes). The solvers: topology/max_min.h (restart level, the
 // reference) and network/bottleneck_solver.h (bottleneck groups, the default).
+#include <bit>
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -79,10 +80,23 @@ class SaturationHeap {
   };
   static constexpr int kBuckets = 65;
   // Doubles in their order as unsigned integers (negative shares only from rounding).
-  static std::uint64_t key_of(double share);
+  static std::uint64_t key_of(double share) {
+    const auto bits = std::bit_cast<std::uint64_t>(share);
+    return (bits >> 63) != 0 ? ~bits : bits | (std::uint64_t{1} << 63);
+  }
   static double share_of(std::uint64_t key);
-  int bucket_of(std::uint64_t key) const;
-  void insert(const Entry& entry);
+  int bucket_of(std::uint64_t key) const {
+    return key == last_ ? 0 : 64 - std::countl_zero(key ^ last_);
+  }
+  // Inline: the epochs insert every link (and move entries down as they pop).
+  void insert(const Entry& entry) {
+    const int bucket = bucket_of(entry.key);
+    buckets_[bucket].push_back(entry);
+    if (bucket < 64)
+      occupied_ |= std::uint64_t{1} << bucket;
+    else
+      top_occupied_ = true;
+  }
   static double current_share(std::span<const double> residual,
                               std::span<const std::uint32_t> unfrozen, LinkId link);
   // Moves the lowest non-empty bucket down; false when every bucket is empty.
