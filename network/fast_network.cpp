@@ -36,8 +36,7 @@ FastNetwork::State::State(sim::Engine& engine_, const Fabric& fabric_, MessageSi
     overhead_ps[tier] = fabric.message_overhead(static_cast<LinkTier>(tier)).count();
   residual.assign(count, 0);
   unfrozen.assign(count, 0);
-  csr_count.assign(count, 0);
-  csr_start.assign(count, 0);
+  added_on.assign(count, 0);
   in_fill.assign(count, 0);
   finishes.resize(count);
   open_buckets.fill({-1, 0});
@@ -219,6 +218,7 @@ void FastNetwork::State::release(FlowIndex flow, std::int64_t now_ps) {
 
 void FastNetwork::State::start_transfers(std::int64_t now_ps) {
   added.clear();
+  fill_links.clear();
   while (!bucket_heap.empty() && bucket_heap.front().start_ps <= now_ps) {
     const std::uint32_t bucket = bucket_heap.front().bucket;
     min_heap_pop(bucket_heap);
@@ -243,11 +243,18 @@ void FastNetwork::State::start_transfers(std::int64_t now_ps) {
           epoch_links.push_back(id);
         }
         on_link[id].push_back(OnLink{flow, f.life});
+        if (!in_fill[id]) {
+          in_fill[id] = 1;
+          fill_links.push_back(id);
+          added_on[id] = 0;
+        }
+        ++added_on[id];
       }
     }
     buckets[bucket].clear();
     free_buckets.push_back(bucket);
   }
+  for (LinkId id : fill_links) in_fill[id] = 0;
 }
 
 void FastNetwork::State::on_event(sim::Engine&, std::uint64_t) {

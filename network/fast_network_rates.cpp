@@ -8,39 +8,14 @@ namespace moesim::network {
 
 using sim::Picoseconds;
 
-// Lists the links `list` crosses in fill_links and each link's flows of `list` in csr_flows.
-void FastNetwork::State::index_by_link(const std::vector<FlowIndex>& list) {
-  fill_links.clear();
-  for (FlowIndex flow : list)
-    for (LinkId id : constraints(flow)) {
-      if (!in_fill[id]) {
-        in_fill[id] = 1;
-        fill_links.push_back(id);
-        csr_count[id] = 0;
-      }
-      ++csr_count[id];
-    }
-  std::uint32_t offset = 0;
-  for (LinkId id : fill_links) {
-    in_fill[id] = 0;
-    csr_start[id] = offset;
-    offset += csr_count[id];
-    csr_count[id] = 0;
-  }
-  csr_flows.resize(offset);
-  for (FlowIndex flow : list)
-    for (LinkId id : constraints(flow)) csr_flows[csr_start[id] + csr_count[id]++] = flow;
-}
-
 // The flows starting now, by progressive filling over the links they cross with every other
 // group held at its level: a link's group shares its level with the new flows that join it.
 void FastNetwork::State::place_added(std::int64_t now_ps) {
-  index_by_link(added);
   shares.clear();
   for (LinkId id : fill_links) {
     const Link& link = links[id];
     residual[id] = link.capacity - other[id];
-    unfrozen[id] = link.members + csr_count[id];
+    unfrozen[id] = link.members + added_on[id];
     shares.add(std::max(0.0, residual[id]) / unfrozen[id], id);
   }
   LinkId saturating = 0;
@@ -49,14 +24,16 @@ void FastNetwork::State::place_added(std::int64_t now_ps) {
   while (left > 0 && shares.pop(residual, unfrozen, saturating, share)) {
     const double rate = std::max(share, kFloor * links[saturating].capacity / unfrozen[saturating]);
     unfrozen[saturating] = 0;
-    const FlowIndex* begin = csr_flows.data() + csr_start[saturating];
-    for (const FlowIndex* it = begin; it != begin + csr_count[saturating]; ++it) {
-      Flow& f = flows[*it];
+    // The flows starting now are the last entries of the link's list (start_transfers).
+    const std::vector<OnLink>& on = on_link[saturating];
+    for (auto it = on.end() - added_on[saturating]; it != on.end(); ++it) {
+      const FlowIndex flow = it->flow;
+      Flow& f = flows[flow];
       if (f.group != kNone) continue;
-      join(*it, saturating, now_ps);
+      join(flow, saturating, now_ps);
       f.counted = rate;
       --left;
-      for (LinkId id : constraints(*it)) {
+      for (LinkId id : constraints(flow)) {
         if (id == saturating) continue;
         residual[id] -= rate;
         if (unfrozen[id] > 0) --unfrozen[id];

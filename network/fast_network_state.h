@@ -128,14 +128,13 @@ struct FastNetwork::State final : sim::EventHandler {
   std::size_t active_at_epoch = 0;
   bool epoch_requested = false;
 
-  // Scratch for the fillings: the links a set of flows crosses (fill_links) and each link's
-  // flows among them (csr_flows[csr_start[link] ..+ csr_count[link]]).
+  // Scratch for the fillings: the links the flows starting now cross (fill_links) and how many
+  // of them each link has (added_on: they are the last entries of its on_link list).
   SaturationHeap shares;
   std::vector<double> residual;
-  std::vector<std::uint32_t> unfrozen, csr_count, csr_start;
+  std::vector<std::uint32_t> unfrozen, added_on;
   std::vector<std::uint8_t> in_fill;
   std::vector<LinkId> fill_links;
-  std::vector<FlowIndex> csr_flows;
   std::vector<LinkId> path;
   // What submit reads per link of a route, packed (Fabric::link is out of line and wider).
   struct RouteLink {
@@ -227,8 +226,6 @@ struct FastNetwork::State final : sim::EventHandler {
     request_refresh(id);
   }
 
-  // Lists the links `list` crosses in fill_links and each link's flows of `list` in csr_flows.
-  void index_by_link(const std::vector<FlowIndex>& list);
   // The flows starting now, by progressive filling over the links they cross with every other
   // group held at its level: a link's group shares its level with the new flows that join it.
   void place_added(std::int64_t now_ps);
