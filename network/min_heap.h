@@ -1,12 +1,11 @@
 #pragma once
 // Internal to network/: min-heaps (by the entries' operator>) on a std::vector with four children
 // per node, the network models' lazy queues (a group's finish keys, pending starts, the reference
-// solver's finishes):
-// half the levels of std::push_heap / std::pop_heap's binary heap, and one pop per ended flow
-// (docs/performance.md, "Epochs' constant factors"). The root is front(). Entries compare without
-// branches (bitwise & and |, both sides evaluated) and the least of four children is picked with a
-// conditional move: which child is least is data-dependent, so a branch there is mispredicted
-// about half the time.
+// solver's finishes): half the levels of std::push_heap / std::pop_heap's binary heap, and one pop
+// per ended flow (docs/performance.md, "Epochs' constant factors"). The root is front(). Entries
+// compare without branches (bitwise & and |, both sides evaluated) and the least of four children
+// is picked with a conditional move: which child is least is data-dependent, so a branch there is
+// mispredicted about half the time.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
