@@ -15,9 +15,11 @@ namespace moesim::network {
 
 inline constexpr std::size_t kHeapArity = 4;
 
-// Places `entry` at `at` or below it, among heap[0 .. size).
-template <class T>
-void min_heap_sift_down(std::vector<T>& heap, std::size_t at, const T entry) {
+namespace heap_detail {
+// The two sifts, with `place(i, e)` storing entry e at index i (the indexed heap also records
+// where it went).
+template <class T, class Place>
+void sift_down(const std::vector<T>& heap, std::size_t at, const T& entry, Place place) {
   const std::size_t size = heap.size();
   for (;;) {
     const std::size_t first = kHeapArity * at + 1;
@@ -27,23 +29,34 @@ void min_heap_sift_down(std::vector<T>& heap, std::size_t at, const T entry) {
     for (std::size_t child = first + 1; child < end; ++child)
       least = heap[least] > heap[child] ? child : least;
     if (!(entry > heap[least])) break;
-    heap[at] = heap[least];
+    place(at, heap[least]);
     at = least;
   }
-  heap[at] = entry;
+  place(at, entry);
+}
+template <class T, class Place>
+void sift_up(const std::vector<T>& heap, std::size_t at, const T& entry, Place place) {
+  while (at > 0) {
+    const std::size_t parent = (at - 1) / kHeapArity;
+    if (!(heap[parent] > entry)) break;
+    place(at, heap[parent]);
+    at = parent;
+  }
+  place(at, entry);
+}
+}  // namespace heap_detail
+
+// Places `entry` at `at` or below it, among heap[0 .. size).
+template <class T>
+void min_heap_sift_down(std::vector<T>& heap, std::size_t at, const T entry) {
+  heap_detail::sift_down(heap, at, entry, [&](std::size_t i, const T& e) { heap[i] = e; });
 }
 
 template <class T>
 void min_heap_push(std::vector<T>& heap, const T& entry) {
-  std::size_t at = heap.size();
   heap.push_back(entry);
-  while (at > 0) {
-    const std::size_t parent = (at - 1) / kHeapArity;
-    if (!(heap[parent] > entry)) break;
-    heap[at] = heap[parent];
-    at = parent;
-  }
-  heap[at] = entry;
+  heap_detail::sift_up(heap, heap.size() - 1, entry,
+                       [&](std::size_t i, const T& e) { heap[i] = e; });
 }
 
 template <class T>
@@ -69,7 +82,7 @@ class IndexedMinHeap {
   struct Entry {
     std::int64_t key;
     std::uint32_t id;
-    bool operator<(const Entry& o) const { return key != o.key ? key < o.key : id < o.id; }
+    bool operator>(const Entry& o) const { return (key > o.key) | ((key == o.key) & (id > o.id)); }
   };
 
   void resize(std::size_t ids) { position_.assign(ids, kAbsent); }
@@ -83,7 +96,7 @@ class IndexedMinHeap {
       at = static_cast<std::uint32_t>(heap_.size());
       heap_.push_back(entry);
       sift_up(at, entry);
-    } else if (entry < heap_[at]) {
+    } else if (heap_[at] > entry) {
       sift_up(at, entry);
     } else {
       sift_down(at, entry);
@@ -96,7 +109,7 @@ class IndexedMinHeap {
     const Entry last = heap_.back();
     heap_.pop_back();
     if (at == heap_.size()) return;
-    if (last < heap_[at]) {
+    if (heap_[at] > last) {
       sift_up(at, last);
     } else {
       sift_down(at, last);
@@ -109,33 +122,16 @@ class IndexedMinHeap {
   }
 
  private:
-  void place(std::uint32_t at, const Entry& entry) {
+  void place(std::size_t at, const Entry& entry) {
     heap_[at] = entry;
-    position_[entry.id] = at;
+    position_[entry.id] = static_cast<std::uint32_t>(at);
   }
-  void sift_up(std::uint32_t at, const Entry& entry) {
-    while (at > 0) {
-      const std::uint32_t parent = (at - 1) / kHeapArity;
-      if (!(entry < heap_[parent])) break;
-      place(at, heap_[parent]);
-      at = parent;
-    }
-    place(at, entry);
+  void sift_up(std::size_t at, const Entry& entry) {
+    heap_detail::sift_up(heap_, at, entry, [this](std::size_t i, const Entry& e) { place(i, e); });
   }
-  void sift_down(std::uint32_t at, const Entry& entry) {
-    const std::size_t size = heap_.size();
-    for (;;) {
-      const std::size_t first = kHeapArity * at + 1;
-      if (first >= size) break;
-      std::size_t least = first;
-      const std::size_t end = std::min(first + kHeapArity, size);
-      for (std::size_t child = first + 1; child < end; ++child)
-        if (heap_[child] < heap_[least]) least = child;
-      if (!(heap_[least] < entry)) break;
-      place(at, heap_[least]);
-      at = static_cast<std::uint32_t>(least);
-    }
-    place(at, entry);
+  void sift_down(std::size_t at, const Entry& entry) {
+    heap_detail::sift_down(heap_, at, entry,
+                           [this](std::size_t i, const Entry& e) { place(i, e); });
   }
 
   std::vector<Entry> heap_;
