@@ -438,6 +438,7 @@ void BottleneckSolver::take_finished(std::int64_t now_ps, std::vector<FlowIndex>
       ++removed_;
       out.push_back(flow);
     }
+    request_refresh(group);  // its entry was popped: the next solve gives it its next finish
   }
   if (!out.empty()) changed_ = true;
 }

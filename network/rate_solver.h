@@ -1,6 +1,6 @@
 #pragma once
 // Internal: what a max-min rate solver behind FlowNetwork provides (RateSolver), and the per-flow
-// routes both solvers share (FlowRoutes). The solvers: topology/max_min.h (restart level, the
+// routes both solvers share (FlowRoutes). The solvers: network/max_min.h (restart level, the
 // reference) and network/bottleneck_solver.h (bottleneck groups, the default).
 #include <bit>
 #include <cstdint>
