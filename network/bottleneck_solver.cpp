@@ -344,7 +344,7 @@ void BottleneckSolver::settle(LinkId link, std::int64_t now_ps) {
       if (other == link) continue;
       LinkState& link_state = state_[other];
       link_state.other += delta;
-      if (level > link_state.max_other) link_state.max_other = level;
+      link_state.max_other = std::max(link_state.max_other, level);  // no branch to mispredict
       note_changed_other(other);
     }
   }
