@@ -37,7 +37,6 @@ FastNetwork::State::State(sim::Engine& engine_, const Fabric& fabric_, MessageSi
   residual.assign(count, 0);
   unfrozen.assign(count, 0);
   added_on.assign(count, 0);
-  in_fill.assign(count, 0);
   finishes.resize(count);
   open_buckets.fill({-1, 0});
 }
@@ -218,6 +217,7 @@ void FastNetwork::State::release(FlowIndex flow, std::int64_t now_ps) {
 
 void FastNetwork::State::start_transfers(std::int64_t now_ps) {
   added.clear();
+  for (LinkId id : fill_links) added_on[id] = 0;  // the last instant's counts
   fill_links.clear();
   while (!bucket_heap.empty() && bucket_heap.front().start_ps <= now_ps) {
     const std::uint32_t bucket = bucket_heap.front().bucket;
@@ -243,18 +243,12 @@ void FastNetwork::State::start_transfers(std::int64_t now_ps) {
           epoch_links.push_back(id);
         }
         on_link[id].push_back(OnLink{flow, f.life});
-        if (!in_fill[id]) {
-          in_fill[id] = 1;
-          fill_links.push_back(id);
-          added_on[id] = 0;
-        }
-        ++added_on[id];
+        if (added_on[id]++ == 0) fill_links.push_back(id);
       }
     }
     buckets[bucket].clear();
     free_buckets.push_back(bucket);
   }
-  for (LinkId id : fill_links) in_fill[id] = 0;
 }
 
 void FastNetwork::State::on_event(sim::Engine&, std::uint64_t) {

@@ -129,11 +129,11 @@ struct FastNetwork::State final : sim::EventHandler {
   bool epoch_requested = false;
 
   // Scratch for the fillings: the links the flows starting now cross (fill_links) and how many
-  // of them each link has (added_on: they are the last entries of its on_link list).
+  // of them each link has (added_on, 0 on every other link: they are the last entries of its
+  // on_link list).
   SaturationHeap shares;
   std::vector<double> residual;
   std::vector<std::uint32_t> unfrozen, added_on;
-  std::vector<std::uint8_t> in_fill;
   std::vector<LinkId> fill_links;
   std::vector<LinkId> path;
   // What submit reads per link of a route, packed (Fabric::link is out of line and wider).
