@@ -429,6 +429,7 @@ void BottleneckSolver::take_finished(std::int64_t now_ps, std::vector<FlowIndex>
   while (!finishes_.empty() && finishes_.top().key <= now_ps) {
     const LinkId group = finishes_.top().id;
     finishes_.pop();
+    // Its entry is gone: leave_group() asks for a new one as its first member due now leaves.
     for (;;) {  // every member of the group whose own finish has come
       drop_stale_keys(group);
       if (keys_[group].empty() || finish_of(group, keys_[group].front().key) > now_ps) break;
@@ -438,7 +439,6 @@ void BottleneckSolver::take_finished(std::int64_t now_ps, std::vector<FlowIndex>
       ++removed_;
       out.push_back(flow);
     }
-    request_refresh(group);  // its entry was popped: the next solve gives it its next finish
   }
   if (!out.empty()) changed_ = true;
 }
