@@ -7,23 +7,6 @@ namespace moesim::workloads::decode {
 using sim::Picoseconds;
 using topology::LinkTier;
 
-enum class AllToAll::MessageKind : std::uint8_t {
-  Dispatch,         // final delivery of token copies
-  DispatchToRelay,  // NodeDedup: token crosses to the relay GPU of the destination domain
-  Combine,          // final delivery of expert outputs
-  CombineToRelay    // NodeDedup: partial sums to the relay GPU of the expert's domain
-};
-
-struct AllToAll::MessageInfo {
-  MessageKind kind;
-  std::uint8_t micro_batch;
-  std::uint16_t layer;
-  std::uint32_t source;
-  std::uint32_t destination;
-  // the GPU whose tokens these are (differs from source for relayed combines)
-  std::uint32_t origin;
-};
-
 // One (layer, micro-batch) all-to-all while it is in progress.
 struct AllToAll::Run {
   LayerTraffic traffic;
@@ -102,11 +85,11 @@ void AllToAll::on_event(sim::Engine&, std::uint64_t payload) {
 }
 
 void AllToAll::will_deliver(std::uint64_t tag) {
-  if (tag < messages_.size()) __builtin_prefetch(&messages_[tag]);
+  messages_.prefetch(tag);
 }
 
 void AllToAll::on_delivered(std::uint64_t tag, Picoseconds at) {
-  const MessageInfo info = messages_[tag];
+  const MessageInfo info = messages_.take(tag);
   Run& r = run(info.layer, info.micro_batch);
   const std::uint32_t destination = info.destination;
   switch (info.kind) {
@@ -203,9 +186,9 @@ void AllToAll::submit(MessageKind kind, std::uint32_t layer, std::uint32_t micro
   const double fraction = dispatch ? config_.calibration.bandwidth_fraction[t]
                                    : config_.calibration.combine_bandwidth_fraction[t];
   const auto wire_bytes = static_cast<std::uint64_t>(std::llround(bytes / fraction));
-  const std::uint64_t tag = messages_.size();
-  messages_.push_back({kind, static_cast<std::uint8_t>(micro_batch),
-                       static_cast<std::uint16_t>(layer), source, destination, origin});
+  const std::uint64_t tag =
+      messages_.add({kind, static_cast<std::uint8_t>(micro_batch),
+                     static_cast<std::uint16_t>(layer), source, destination, origin});
   recorder_.message(dispatch, bytes);
   network_->submit({source, destination, wire_bytes,
                     engine_.now() + config_.calibration.message_overhead[t], tag});

@@ -16,6 +16,7 @@
 #include "network/network_model.h"
 #include "sim/engine.h"
 #include "workloads/decode/step_metrics.h"
+#include "workloads/decode/tagged_records.h"
 #include "workloads/decode/traffic_source.h"
 #include "workloads/decode_config.h"
 
@@ -60,8 +61,21 @@ class AllToAll final : public sim::EventHandler, public network::MessageSink {
 
  private:
   struct Run;
-  enum class MessageKind : std::uint8_t;
-  struct MessageInfo;
+  enum class MessageKind : std::uint8_t {
+    Dispatch,         // final delivery of token copies
+    DispatchToRelay,  // NodeDedup: token crosses to the relay GPU of the destination domain
+    Combine,          // final delivery of expert outputs
+    CombineToRelay    // NodeDedup: partial sums to the relay GPU of the expert's domain
+  };
+  struct MessageInfo {
+    MessageKind kind;
+    std::uint8_t micro_batch;
+    std::uint16_t layer;
+    std::uint32_t source;
+    std::uint32_t destination;
+    // the GPU whose tokens these are (differs from source for relayed combines)
+    std::uint32_t origin;
+  };
 
   Run& run(std::uint32_t layer, std::uint32_t micro_batch);
   Run& make_run(std::uint32_t layer, std::uint32_t micro_batch, std::uint32_t tokens_per_gpu);
@@ -95,7 +109,7 @@ class AllToAll final : public sim::EventHandler, public network::MessageSink {
   double dispatch_token_bytes_, combine_token_bytes_;
   std::uint32_t step_ = 0;
   std::vector<std::unique_ptr<Run>> runs_;
-  std::vector<MessageInfo> messages_;  // by tag, this step
+  TaggedRecords<MessageInfo> messages_;  // by tag, this step, until delivered
 };
 
 }  // namespace moesim::workloads::decode
