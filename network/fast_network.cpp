@@ -272,7 +272,8 @@ void FastNetwork::State::on_event(sim::Engine&, std::uint64_t) {
       if (!added.empty()) place_added(now_ps);
       for (LinkId id : touched) settle(id, now_ps);
       touched.clear();
-      if (epoch_requested) epoch(now_ps);
+      // A level at its floor, or starved starts that made the epoch due: re-solve now.
+      if (epoch_requested || events_since_epoch >= due) epoch(now_ps);
     }
     accounts.record(now_ps);
   }

@@ -25,6 +25,13 @@ struct FastNetwork::State final : sim::EventHandler {
   static constexpr double kFloor = 1e-3;
   // Fewest starts and ends between two epochs.
   static constexpr double kMinEpochEvents = 16;
+  // A start placed at less than kStarvedShare of its equal share of its bottleneck (capacity over
+  // the flows crossing it) counts kStarvedExtraEvents more towards the next epoch, which runs at
+  // once if that makes it due: the placement holds the other groups at their levels, so a flow
+  // arriving at a link that flows of other groups fill gets only what they leave until an epoch
+  // lets it take its fair share (docs/fast-network.md, "Starved starts").
+  static constexpr double kStarvedShare = 0.5;
+  static constexpr double kStarvedExtraEvents = 20;
 
   // A message from its start to its delivery, with what an epoch reads of it in one cache line:
   // the finish key and rates, the slot's life (moves on when the slot is freed, making its on_link
@@ -228,6 +235,7 @@ struct FastNetwork::State final : sim::EventHandler {
 
   // The flows starting now, by progressive filling over the links they cross with every other
   // group held at its level: a link's group shares its level with the new flows that join it.
+  // Starved starts (kStarvedShare) count towards the next epoch.
   void place_added(std::int64_t now_ps);
   void epoch(std::int64_t now_ps);
 

@@ -18,7 +18,7 @@ std::string fmt_fraction(double fraction) {
 }
 
 // network: fast with epochs sparser than its default for the step's class, where the corpus put
-// some case outside a bound (docs/fast-network.md, "Where a bound is not met"): above 0.05 on an
+// some case outside a bound (docs/fast-network.md, "Where a bound is not met"): above 0.1 on an
 // ideal-fluid all-to-all over many servers, above 0.2 on any other step.
 std::string fast_network_warning(const DecodeConfig& config, std::uint32_t domains) {
   if (config.network != NetworkKind::Fast) return {};
@@ -31,10 +31,9 @@ std::string fast_network_warning(const DecodeConfig& config, std::uint32_t domai
       dense ? " on an ideal-fluid all-to-all over " + std::to_string(domains) + " scale-up domains"
             : "";
   const std::string measured =
-      dense ? "the per-GPU dispatch and combine p99 up to ~18 % and TPOT up to ~3 % off exact "
-              "max-min on such steps"
-            : "the per-GPU dispatch p99 up to ~12 % and TPOT up to ~2.7 % off exact max-min on "
-              "calibrated HGX steps";
+      dense ? "the per-GPU combine p99 up to ~15 % off exact max-min on such steps"
+            : "TPOT up to ~2.4 % and the per-GPU combine p50 up to ~5 % off exact max-min on "
+              "a calibrated HGX step";
   const std::string default_text = fmt_fraction(class_default);
   return "network: fast with fast_epoch_fraction " + fmt_fraction(fraction) + where +
          ": sparser epochs than " + default_text + " were measured to put " + measured +

@@ -136,8 +136,8 @@ bool ideal_fluid(const KernelCalibration& calibration);
 // fraction that kept every corpus case of the step's class within the bounds (docs/fast-network.md,
 // "The default epoch fraction"): kDenseEpochFraction on an ideal-fluid all-to-all over
 // kDenseEpochDomains or more scale-up domains (where sparser epochs were measured to move the
-// per-GPU p99 by up to ~18 %), kSparseEpochFraction on every other step.
-inline constexpr double kDenseEpochFraction = 0.05;
+// per-GPU p99 by up to ~15 %), kSparseEpochFraction on every other step.
+inline constexpr double kDenseEpochFraction = 0.1;
 inline constexpr double kSparseEpochFraction = 0.2;
 inline constexpr std::uint32_t kDenseEpochDomains = 8;
 // The class that needs the dense fraction: ideal fluid over kDenseEpochDomains or more domains.

@@ -100,7 +100,7 @@ std::string value_of(const NamedValues& values, const std::string& name) {
 
 TEST(Simulation, ReportsTheFastNetworksEpochFractionAsResolved) {
   // `auto` (the default) resolves by the step's class (workloads::default_fast_epoch_fraction):
-  // 0.05 for ideal-fluid kernels over 8 or more scale-up domains (EP64 on HGX: 8 servers), 0.2
+  // 0.1 for ideal-fluid kernels over 8 or more scale-up domains (EP64 on HGX: 8 servers), 0.2
   // otherwise (EP16: 2 servers); a number is reported as set. The text names the choice.
   const auto report = [](const std::vector<std::string>& settings) {
     std::vector<ScenarioOverride> overrides;
@@ -115,14 +115,14 @@ TEST(Simulation, ReportsTheFastNetworksEpochFractionAsResolved) {
     return more;
   };
   const auto dense = report(with({"ep_size=64"}));
-  EXPECT_EQ(dense.first, "0.05");
-  EXPECT_NE(dense.second.find("network fast (epoch fraction 0.05, auto)"), std::string::npos);
+  EXPECT_EQ(dense.first, "0.1");
+  EXPECT_NE(dense.second.find("network fast (epoch fraction 0.1, auto)"), std::string::npos);
   const auto sparse = report(with({"ep_size=16"}));
   EXPECT_EQ(sparse.first, "0.2");
   EXPECT_NE(sparse.second.find("network fast (epoch fraction 0.2, auto)"), std::string::npos);
-  const auto set = report(with({"ep_size=64", "fast_epoch_fraction=0.1"}));
-  EXPECT_EQ(set.first, "0.1");
-  EXPECT_NE(set.second.find("network fast (epoch fraction 0.1),"), std::string::npos);
+  const auto set = report(with({"ep_size=64", "fast_epoch_fraction=0.05"}));
+  EXPECT_EQ(set.first, "0.05");
+  EXPECT_NE(set.second.find("network fast (epoch fraction 0.05),"), std::string::npos);
   // Under another network the value is the scenario's setting, and the text says nothing of it.
   const auto flow = report({"ep_size=16", "network=analytic", "sampled_moe_layers=2"});
   EXPECT_EQ(flow.first, "0.2");

@@ -97,6 +97,35 @@ TEST(FastNetwork, AFlowHeldElsewhereLeavesItsShareToTheOthers) {
   EXPECT_EQ(delivered.at(3), 2'000'000'000);
 }
 
+TEST(FastNetwork, AStarvedStartCallsAnEpochAtOnce) {
+  // GPUs 1-3 send 4 MB each to GPU 0 from t = 0 over 15 GB/s uplinks: 15 GB/s each, held by their
+  // uplinks, and GPU 0's 50 GB/s downlink has 5 GB/s left. GPU 4 (50 GB/s) starts 5 MB to GPU 0
+  // at 100 us: placed with the others held, it gets those 5 GB/s, under half its equal share of
+  // the downlink (50 / 4 = 12.5 GB/s), so an epoch follows at once and max-min gives all four
+  // 12.5 GB/s. The first three have 2.5 MB left: they end at 100 + 200 = 300 us; GPU 4's flow then
+  // has 2.5 MB left, alone at 50 GB/s: 350 us. (Without the epoch the three would end at
+  // 100 + 2.5 MB / 15 GB/s = 266.67 us.)
+  topology::FabricBuilder builder("starved");
+  for (std::uint32_t g = 0; g < 5; ++g) builder.add_gpu("gpu" + std::to_string(g), 0);
+  const VertexId hub = builder.add_vertex(topology::VertexKind::ScaleUpSwitch, "hub");
+  for (std::uint32_t g = 0; g < 5; ++g)
+    builder.add_duplex_link(g, hub, g == 0 || g == 4 ? 50e9 : 15e9, Picoseconds::zero(),
+                            LinkTier::ScaleUp);
+  const Fabric fabric = builder.build();
+  std::vector<Message> messages;
+  for (std::uint32_t k = 1; k <= 3; ++k) messages.push_back({k, 0, 4'000'000, Picoseconds{0}, k});
+  messages.push_back({4, 0, 5'000'000, sim::microseconds(100), 4});
+  sim::Engine engine;
+  Recorder recorder;
+  FastNetwork network(engine, fabric, recorder);  // default fraction: an epoch after 16 changes
+  for (const Message& message : messages) network.submit(message);
+  engine.run();
+  for (std::uint64_t k = 1; k <= 3; ++k) EXPECT_EQ(recorder.delivered_ps.at(k), 300'000'000);
+  EXPECT_EQ(recorder.delivered_ps.at(4), 350'000'000);
+  EXPECT_EQ(network.stats().epochs, 1u);
+  EXPECT_EQ(testing::run<FlowNetwork>(fabric, messages), recorder.delivered_ps);  // exact max-min
+}
+
 TEST(FastNetwork, UniformAllToAllOnNvl72EndsAtTheLoadBound) {
   testing::expect_nvl72_all_to_all_at_its_closed_form<FastNetwork>([](FastNetwork& network) {
     // One instant for the starts, one for the ends: every delivery of an instant in one event.

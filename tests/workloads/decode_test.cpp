@@ -522,7 +522,7 @@ TEST(DecodeWork, NotANumberFailsEveryNumericField) {
 }
 
 // The fast network's warning (docs/fast-network.md): only where the corpus measured a case off the
-// bounds — epochs sparser than 0.05 on an ideal-fluid all-to-all over 8 or more scale-up domains,
+// bounds — epochs sparser than 0.1 on an ideal-fluid all-to-all over 8 or more scale-up domains,
 // sparser than 0.2 elsewhere.
 TEST(DecodeStep, FastNetworkWarnsOnlyWhereItsP99IsKnownToStray) {
   auto fabric_of = [](int servers) {
@@ -556,12 +556,12 @@ TEST(DecodeStep, FastNetworkWarnsOnlyWhereItsP99IsKnownToStray) {
       << sparser;
 }
 
-// Unset, the fast network's epoch fraction follows the step's class: 0.05 on an ideal-fluid
+// Unset, the fast network's epoch fraction follows the step's class: 0.1 on an ideal-fluid
 // all-to-all over 8 or more scale-up domains, 0.2 otherwise; a set fraction is kept as it is.
 TEST(DecodeConfig, FastEpochFractionDefaultsByTheStepsClass) {
   DecodeConfig ideal;
-  EXPECT_EQ(fast_epoch_fraction_for(ideal, 8), 0.05);
-  EXPECT_EQ(fast_epoch_fraction_for(ideal, 18), 0.05);
+  EXPECT_EQ(fast_epoch_fraction_for(ideal, 8), 0.1);
+  EXPECT_EQ(fast_epoch_fraction_for(ideal, 18), 0.1);
   EXPECT_EQ(fast_epoch_fraction_for(ideal, 7), 0.2);
   EXPECT_EQ(fast_epoch_fraction_for(ideal, 1), 0.2);
   DecodeConfig calibrated;
@@ -570,8 +570,8 @@ TEST(DecodeConfig, FastEpochFractionDefaultsByTheStepsClass) {
   calibrated.calibration.message_overhead[0] = sim::Picoseconds{0};
   calibrated.calibration.bandwidth_fraction[1] = 0.9;
   EXPECT_EQ(fast_epoch_fraction_for(calibrated, 18), 0.2);
-  ideal.fast_epoch_fraction = 0.1;
-  EXPECT_EQ(fast_epoch_fraction_for(ideal, 18), 0.1);
+  ideal.fast_epoch_fraction = 0.05;
+  EXPECT_EQ(fast_epoch_fraction_for(ideal, 18), 0.05);
   ideal.fast_epoch_fraction = 0;
   EXPECT_EQ(fast_epoch_fraction_for(ideal, 1), 0);
 }
