@@ -109,7 +109,7 @@ BENCHMARK(BM_DeepSeekV3DecodeStep)
 // EP144 (configs/scenarios/ep72-h200-9x.yaml, ep144-h200-18x.yaml: fitted DeepEP kernels, measured
 // compute, batch 64) and EP288 (the EP144 file on 36 servers, one redundant slot per GPU). Their
 // kernels are calibrated, so the fast network's default epoch fraction is 0.2 here
-// (workloads::fast_epoch_fraction_for), against 0.05 on the ideal-fluid steps above; `fraction` 1
+// (workloads::fast_epoch_fraction_for), against 0.1 on the ideal-fluid steps above; `fraction` 1
 // forces 0.05 for the same-run comparison. Gating on the second thread, as `moesim run` does.
 void BM_ShippedScenarioStep(benchmark::State& state) {
   const auto ep = state.range(0);

@@ -38,7 +38,7 @@ std::string fast_network_warning(const DecodeConfig& config, std::uint32_t domai
   return "network: fast with fast_epoch_fraction " + fmt_fraction(fraction) + where +
          ": sparser epochs than " + default_text + " were measured to put " + measured +
          "; fast_epoch_fraction " + default_text +
-         " (the default here) kept every measured case within 10 % and 2 %; see "
+         " (the default here) kept every corpus case within 10 % and 2 %; see "
          "docs/fast-network.md, or check with moesim run --check-exact K";
 }
 
