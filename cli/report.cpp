@@ -20,9 +20,10 @@ std::string number(std::uint64_t value) {
   return fmt::format("{}", value);
 }
 
-// The ordered (name, value) list; `values` == nullptr only asks for the names.
+// The ordered (name, value) list; `values` == nullptr only asks for the names. `inputs_only` stops
+// after the settings (scenario .. seed), which read nothing of the result but its node count.
 void visit_values(const Scenario* scenario, const RunResult* result, bool include_host_timing,
-                  NamedValues& out) {
+                  NamedValues& out, bool inputs_only = false) {
   auto put = [&](std::string name, auto value_of) {
     out.emplace_back(std::move(name), scenario ? value_of() : std::string());
   };
@@ -68,6 +69,7 @@ void visit_values(const Scenario* scenario, const RunResult* result, bool includ
   put("mtp_draft_tokens", [&] { return number(std::uint64_t{d->mtp_draft_tokens}); });
   put("steps", [&] { return number(std::uint64_t{d->steps}); });
   put("seed", [&] { return number(d->seed); });
+  if (inputs_only) return;
   const std::pair<std::string_view, const workloads::LatencyStats workloads::DecodeMetrics::*>
       phases[] = {{"attention", &workloads::DecodeMetrics::attention},
                   {"dispatch", &workloads::DecodeMetrics::dispatch},
@@ -155,6 +157,19 @@ NamedValues named_values(const Scenario& scenario, const RunResult& result,
                          bool include_host_timing) {
   NamedValues values;
   visit_values(&scenario, &result, include_host_timing, values);
+  return values;
+}
+
+NamedValues input_values(const Scenario& scenario) {
+  // The scale-up domains GPUs 0 .. ep_size-1 span, as the decode step counts them.
+  std::vector<bool> spanned(scenario.fabric->domain_count(), false);
+  for (std::uint32_t gpu = 0; gpu < scenario.decode.ep_size; ++gpu)
+    spanned[scenario.fabric->domain_of(gpu)] = true;
+  RunResult result;
+  result.metrics.nodes =
+      static_cast<std::uint32_t>(std::count(spanned.begin(), spanned.end(), true));
+  NamedValues values;
+  visit_values(&scenario, &result, false, values, true);
   return values;
 }
 

@@ -31,6 +31,9 @@ using scenario::to_string;
 using NamedValues = std::vector<std::pair<std::string, std::string>>;
 NamedValues named_values(const Scenario& scenario, const RunResult& result,
                          bool include_host_timing = false);
+// The settings among them (scenario .. seed), without simulating: what a resumed sweep row must
+// hold. The scenario must be valid for its fabric (load_scenario checks it).
+NamedValues input_values(const Scenario& scenario);
 // The names named_values() produces (for a sweep's CSV header before any point has run).
 std::vector<std::string> value_names();
 // Which named values are strings (quoted in JSON) rather than numbers.

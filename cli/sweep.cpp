@@ -107,14 +107,24 @@ bool ScenarioEvaluator::is_text(const std::string& column) const {
   return is_text_value(column);
 }
 
-std::vector<std::string> ScenarioEvaluator::evaluate(const std::vector<SweepAxis>& axes,
-                                                     const SweepPoint& point) {
+Scenario ScenarioEvaluator::load(const std::vector<SweepAxis>& axes,
+                                 const SweepPoint& point) const {
   std::vector<ScenarioOverride> overrides = base_overrides_;
   for (std::size_t a = 0; a < axes.size(); ++a) {
     ScenarioOverride override = parse_override(fmt::format("{}={}", axes[a].key, point.values[a]));
     overrides.push_back(std::move(override));
   }
-  const Scenario scenario = load_scenario(scenario_file_, overrides);
+  return load_scenario(scenario_file_, overrides);
+}
+
+NamedValues ScenarioEvaluator::settings(const std::vector<SweepAxis>& axes,
+                                        const SweepPoint& point) const {
+  return input_values(load(axes, point));
+}
+
+std::vector<std::string> ScenarioEvaluator::evaluate(const std::vector<SweepAxis>& axes,
+                                                     const SweepPoint& point) {
+  const Scenario scenario = load(axes, point);
   // Sweeps keep the cores busy with points (--jobs), not with a gating thread per point.
   const RunResult result = simulate(scenario, {.prefetch_gating = false});
   std::vector<std::string> values;
@@ -123,6 +133,9 @@ std::vector<std::string> ScenarioEvaluator::evaluate(const std::vector<SweepAxis
 }
 
 namespace {
+
+using RowFields = std::map<std::string, std::string, std::less<>>;
+bool parse_json_row(std::string_view text, RowFields& fields);  // below, with read_sweep_rows
 
 bool looks_numeric(const std::string& text) {
   if (text.empty()) return false;
@@ -294,6 +307,34 @@ class Progress {
   std::chrono::steady_clock::time_point started_;
 };
 
+// A resumed row must come from the same scenario and fixed settings as this sweep, not only the
+// same axes (which its prefix shows): the evaluator's settings of the first and last resumed
+// points, worked out now, against what their rows recorded.
+void check_resumed_settings(const std::map<std::size_t, std::string>& rows, const Layout& layout,
+                            const std::vector<SweepPoint>& points, const SweepEvaluator& evaluator,
+                            const std::string& output) {
+  if (rows.empty()) return;
+  const std::vector<std::string> header = split_csv_line(layout.header());
+  for (const auto& [index, line] : {*rows.begin(), *rows.rbegin()}) {
+    RowFields fields;
+    if (layout.format == SweepFormat::JsonLines) {
+      parse_json_row(line, fields);
+    } else {
+      const std::vector<std::string> values = split_csv_line(line);
+      for (std::size_t c = 0; c < header.size() && c < values.size(); ++c)
+        fields[header[c]] = values[c];
+    }
+    for (const auto& [column, value] : evaluator.settings(layout.axes, points[index])) {
+      const auto found = fields.find(column);
+      if (found == fields.end() || found->second == value) continue;
+      throw InputError(fmt::format(
+          "{}: point {} was evaluated with {} {}, this sweep gives {} (another scenario or other "
+          "--set values?); remove the file or choose another --out",
+          output, index, column, found->second, value));
+    }
+  }
+}
+
 void append_line(std::FILE* file, const std::string& line) {
   const std::string text = line + "\n";
   if (std::fwrite(text.data(), 1, text.size(), file) != text.size() || std::fflush(file) != 0)
@@ -329,6 +370,7 @@ SweepSummary run_sweep(const std::vector<SweepAxis>& axes, SweepEvaluator& evalu
   std::erase_if(rows, [&](const auto& row) { return !options.shard.contains(row.first); });
   // A point that failed before is evaluated again (its input may have been fixed since).
   std::erase_if(rows, [&](const auto& row) { return row_has_error(row.second, options.format); });
+  check_resumed_settings(rows, layout, points, evaluator, options.output);
   summary.resumed = rows.size();
   if (summary.resumed)
     spdlog::info("resuming: {} of {} points already done", summary.resumed, summary.shard_points);
@@ -442,8 +484,7 @@ namespace {
 
 // The flat JSON object Layout::row writes: string keys; values are numbers, strings (escaped by
 // json_escape) or null. Returns false if the line is not such an object.
-bool parse_json_row(std::string_view text,
-                    std::map<std::string, std::string, std::less<>>& fields) {
+bool parse_json_row(std::string_view text, RowFields& fields) {
   std::size_t i = 0;
   auto string = [&](std::string& out) {
     if (i >= text.size() || text[i] != '"') return false;

@@ -6,7 +6,9 @@
 // end the rows are sorted by point index and OUT is written atomically (temporary file + rename),
 // then OUT.partial is removed. A killed sweep is resumed by running the same command again: points
 // found in OUT.partial (or OUT) are skipped, a torn last line is discarded. Rows are checked
-// against the axes, so resuming with different --vary values is an error rather than a silent mix.
+// against the axes, so resuming with different --vary values is an error rather than a silent mix,
+// and (SweepEvaluator::settings) the first and last resumed rows against the settings the command
+// gives them now, so is resuming with another scenario or other --set values.
 // Sharding: `--shard i/n` (0 <= i < n) evaluates the points whose index % n == i, so n machines
 // (Slurm job arrays: i = $SLURM_ARRAY_TASK_ID) split a sweep; `merge` combines their outputs into
 // what one unsharded run writes, byte for byte (rows are deterministic and sorted by point index).
@@ -61,6 +63,12 @@ class SweepEvaluator {
   // the end). A rerun evaluates the points that failed again.
   virtual std::vector<std::string> evaluate(const std::vector<SweepAxis>& axes,
                                             const SweepPoint& point) = 0;
+  // The settings a point's row records (column, value), as evaluate() would write them now, worked
+  // out without evaluating: a row resumed from an earlier run must hold them (else that run had
+  // another scenario or other --set values). Empty: nothing to check.
+  virtual NamedValues settings(const std::vector<SweepAxis>&, const SweepPoint&) const {
+    return {};
+  }
 };
 
 // Simulates the scenario with the point's values as overrides and reports named_values().
@@ -71,8 +79,10 @@ class ScenarioEvaluator final : public SweepEvaluator {
   bool is_text(const std::string& column) const override;
   std::vector<std::string> evaluate(const std::vector<SweepAxis>& axes,
                                     const SweepPoint& point) override;
+  NamedValues settings(const std::vector<SweepAxis>& axes, const SweepPoint& point) const override;
 
  private:
+  Scenario load(const std::vector<SweepAxis>& axes, const SweepPoint& point) const;
   std::string scenario_file_;
   std::vector<ScenarioOverride> base_overrides_;
 };

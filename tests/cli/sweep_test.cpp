@@ -160,6 +160,37 @@ TEST_F(SweepTest, ResumingADifferentSweepIsAnError) {
   EXPECT_THROW(run_sweep({parse_axis("x=1")}, evaluator, options(path("out.csv"))), InputError);
 }
 
+// A resumed file must come from the same scenario and --set values, not only the same axes: the
+// first and last resumed rows' settings are worked out again and compared (CSV and JSON lines).
+TEST_F(SweepTest, ResumingWithOtherSettingsIsAnError) {
+  const std::string scenarios = std::string(MOESIM_SOURCE_DIR) + "/configs/scenarios/";
+  const std::vector<SweepAxis> batch{parse_axis("batch_per_gpu=2,4")};
+  auto evaluator = [&](const std::string& file, const std::string& network) {
+    return ScenarioEvaluator(scenarios + file,
+                             {parse_override("ep_size=8"), parse_override("sampled_moe_layers=2"),
+                              parse_override("network=" + network)});
+  };
+  for (const std::string extension : {".csv", ".jsonl"}) {
+    const std::string output = path("out" + extension);
+    ScenarioEvaluator analytic = evaluator("ep72-gb200-nvl72.yaml", "analytic");
+    EXPECT_EQ(run_sweep(batch, analytic, options(output)).evaluated, 2u);
+    // The same command again resumes every point.
+    EXPECT_EQ(run_sweep(batch, analytic, options(output)).resumed, 2u);
+    ScenarioEvaluator fast = evaluator("ep72-gb200-nvl72.yaml", "fast");
+    try {
+      run_sweep(batch, fast, options(output));
+      ADD_FAILURE() << "resumed rows of another network";
+    } catch (const InputError& error) {
+      EXPECT_NE(std::string(error.what())
+                    .find("point 0 was evaluated with network analytic, this sweep gives fast"),
+                std::string::npos)
+          << error.what();
+    }
+    ScenarioEvaluator other = evaluator("ep72-h200-9x.yaml", "analytic");
+    EXPECT_THROW(run_sweep(batch, other, options(output)), InputError) << extension;
+  }
+}
+
 TEST_F(SweepTest, ShardsMergeToTheUnshardedOutput) {
   for (const std::string extension : {".csv", ".jsonl"}) {
     ProductEvaluator whole;
