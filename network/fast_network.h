@@ -43,6 +43,8 @@ struct FastNetworkStats {
   std::uint64_t epochs = 0;         // exact re-solves
   std::uint64_t epoch_flows = 0;    // flows re-solved, summed over epochs
   std::uint64_t early_epochs = 0;   // epochs called early: a link's O had outgrown its capacity
+  std::uint64_t starved_starts =
+      0;  // starts placed under half their equal share (docs/fast-network.md)
 };
 
 class FastNetwork final : public NetworkModel {

@@ -33,8 +33,10 @@ void FastNetwork::State::place_added(std::int64_t now_ps) {
       join(flow, saturating, now_ps);
       f.counted = rate;
       --left;
-      if (rate < kStarvedShare * links[saturating].capacity / accounts.transferring[saturating])
+      if (rate < kStarvedShare * links[saturating].capacity / accounts.transferring[saturating]) {
         events_since_epoch += kStarvedExtraEvents;
+        ++stats.starved_starts;
+      }
       for (LinkId id : constraints(flow)) {
         if (id == saturating) continue;
         residual[id] -= rate;

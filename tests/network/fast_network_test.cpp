@@ -122,6 +122,7 @@ TEST(FastNetwork, AStarvedStartCallsAnEpochAtOnce) {
   engine.run();
   for (std::uint64_t k = 1; k <= 3; ++k) EXPECT_EQ(recorder.delivered_ps.at(k), 300'000'000);
   EXPECT_EQ(recorder.delivered_ps.at(4), 350'000'000);
+  EXPECT_EQ(network.stats().starved_starts, 1u);
   EXPECT_EQ(network.stats().epochs, 1u);
   EXPECT_EQ(testing::run<FlowNetwork>(fabric, messages), recorder.delivered_ps);  // exact max-min
 }
