@@ -39,12 +39,11 @@ struct FastNetworkOptions {
 struct FastNetworkStats {
   std::uint64_t messages_submitted = 0;
   std::uint64_t messages_delivered = 0;
-  std::uint64_t engine_events = 0;  // instants at which flows started or ended (one event each)
-  std::uint64_t epochs = 0;         // exact re-solves
-  std::uint64_t epoch_flows = 0;    // flows re-solved, summed over epochs
-  std::uint64_t early_epochs = 0;   // epochs called early: a link's O had outgrown its capacity
-  std::uint64_t starved_starts =
-      0;  // starts placed under half their equal share (docs/fast-network.md)
+  std::uint64_t engine_events = 0;   // instants at which flows started or ended (one event each)
+  std::uint64_t epochs = 0;          // exact re-solves
+  std::uint64_t epoch_flows = 0;     // flows re-solved, summed over epochs
+  std::uint64_t early_epochs = 0;    // epochs called early: a link's O had outgrown its capacity
+  std::uint64_t starved_starts = 0;  // starts placed under half their equal share
 };
 
 class FastNetwork final : public NetworkModel {
