@@ -176,6 +176,27 @@ inline std::vector<Case> held_out() {
       {"held-out 3 2xnvl72 ep128 calibrated dedup seed 19",
        nvl72_cal,
        {x2, "ep_size=128", dedup, "seed=19"}},
+      // Round 4 (2026-12-02), chosen before any of them was run, to compare two answers to a
+      // starved start on fresh steps: more epochs, or a re-solve of the starved link alone
+      // (docs/fast-network.md, "Starved starts"). Weighted to two-batch overlap, where the
+      // earlier rounds' misses were.
+      {"held-out 4 hgx-9 ep72 calibrated tbo seed 21", hgx9_cal, {tbo, "seed=21"}, 0},
+      {"held-out 4 hgx-9 ep72 calibrated dedup tbo seed 22", hgx9_cal, {dedup, tbo, "seed=22"},
+       0},
+      {"held-out 4 hgx-18 ep144 calibrated tbo seed 23", hgx18_cal, {tbo, "seed=23"}, 0},
+      {"held-out 4 hgx-18 ep128 calibrated dedup tbo seed 24", hgx18_cal,
+       {"ep_size=128", dedup, tbo, "seed=24"}, 0},
+      {"held-out 4 hgx-9 ep56 calibrated b128 seed 25", hgx9_cal,
+       {"ep_size=56", "batch_per_gpu=128", "seed=25"}, 0},
+      {"held-out 4 hgx-18 ep144 calibrated zipf seed 26", hgx18_cal,
+       {"routing=zipf", "zipf_exponent=1.2", "seed=26"}, 0},
+      {"held-out 4 hgx-18 ep112 calibrated dedup seed 27", hgx18_cal,
+       {"ep_size=112", dedup, "seed=27"}, 0},
+      {"held-out 4 hgx-9 ep72 b64 seed 28", hgx9, {"seed=28"}, 0},
+      {"held-out 4 hgx-18 ep144 b32 seed 29", hgx9,
+       {fabrics + "hgx-h200x18.yaml", "ep_size=144", "batch_per_gpu=32", "seed=29"}, 0},
+      {"held-out 4 2xnvl72 ep144 calibrated zipf seed 30", nvl72_cal,
+       {x2, "ep_size=144", "routing=zipf", "zipf_exponent=1.2", "seed=30"}},
   };
 }
 
