@@ -22,7 +22,10 @@ void FastNetwork::State::place_added(std::int64_t now_ps) {
   double share = 0;
   std::size_t left = added.size();
   while (left > 0 && shares.pop(residual, unfrozen, saturating, share)) {
-    const double rate = std::max(share, kFloor * links[saturating].capacity / unfrozen[saturating]);
+    const double capacity = links[saturating].capacity;
+    const double rate = std::max(share, kFloor * capacity / unfrozen[saturating]);
+    // Every flow frozen here gets `rate`: starved alike (kStarvedShare of the equal share).
+    const bool starved = rate < kStarvedShare * capacity / accounts.transferring[saturating];
     unfrozen[saturating] = 0;
     // The flows starting now are the last entries of the link's list (start_transfers).
     const std::vector<OnLink>& on = on_link[saturating];
@@ -33,7 +36,7 @@ void FastNetwork::State::place_added(std::int64_t now_ps) {
       join(flow, saturating, now_ps);
       f.counted = rate;
       --left;
-      if (rate < kStarvedShare * links[saturating].capacity / accounts.transferring[saturating]) {
+      if (starved) {
         events_since_epoch += kStarvedExtraEvents;
         ++stats.starved_starts;
       }

@@ -22,7 +22,7 @@ struct FlowNetworkStats {
 // Which max-min solver a FlowNetwork runs on. Both give the max-min fair rates; they differ in how
 // they get there after a change: BottleneckGroups repairs only the groups of flows whose rate
 // changes (network/bottleneck_solver.h, much faster with unequal sizes); RestartLevel re-solves
-// every flow at or above the lowest changed rate (topology/max_min.h, the reference: identical to
+// every flow at or above the lowest changed rate (network/max_min.h, the reference: identical to
 // a from-scratch re-solve to the last bit).
 enum class FlowSolver : std::uint8_t { BottleneckGroups, RestartLevel };
 
