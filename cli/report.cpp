@@ -161,13 +161,8 @@ NamedValues named_values(const Scenario& scenario, const RunResult& result,
 }
 
 NamedValues input_values(const Scenario& scenario) {
-  // The scale-up domains GPUs 0 .. ep_size-1 span, as the decode step counts them.
-  std::vector<bool> spanned(scenario.fabric->domain_count(), false);
-  for (std::uint32_t gpu = 0; gpu < scenario.decode.ep_size; ++gpu)
-    spanned[scenario.fabric->domain_of(gpu)] = true;
   RunResult result;
-  result.metrics.nodes =
-      static_cast<std::uint32_t>(std::count(spanned.begin(), spanned.end(), true));
+  result.metrics.nodes = workloads::spanned_domains(*scenario.fabric, scenario.decode.ep_size);
   NamedValues values;
   visit_values(&scenario, &result, false, values, true);
   return values;

@@ -1,8 +1,10 @@
 #include "workloads/decode_config.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include "workloads/decode_work.h"
 #include "workloads/memory.h"
@@ -140,6 +142,12 @@ double default_fast_epoch_fraction(const KernelCalibration& calibration, std::ui
 double fast_epoch_fraction_for(const DecodeConfig& config, std::uint32_t domains) {
   return config.fast_epoch_fraction.value_or(
       default_fast_epoch_fraction(config.calibration, domains));
+}
+
+std::uint32_t spanned_domains(const topology::Fabric& fabric, std::uint32_t ep_size) {
+  std::vector<bool> spanned(fabric.domain_count(), false);
+  for (std::uint32_t gpu = 0; gpu < ep_size; ++gpu) spanned[fabric.domain_of(gpu)] = true;
+  return static_cast<std::uint32_t>(std::count(spanned.begin(), spanned.end(), true));
 }
 
 void validate_decode_config(const ModelSpec& model, const GpuSpec& gpu,

@@ -145,6 +145,9 @@ bool dense_epoch_class(const KernelCalibration& calibration, std::uint32_t domai
 double default_fast_epoch_fraction(const KernelCalibration& calibration, std::uint32_t domains);
 // The configured fraction, or the default above.
 double fast_epoch_fraction_for(const DecodeConfig& config, std::uint32_t domains);
+// The scale-up domains GPUs 0 .. ep_size-1 span: a step's DecodeMetrics::nodes, known before it
+// runs (for `domains` above).
+std::uint32_t spanned_domains(const topology::Fabric& fabric, std::uint32_t ep_size);
 
 void validate_decode_config(const ModelSpec& model, const GpuSpec& gpu,
                             const topology::Fabric& fabric, const DecodeConfig& config);

@@ -576,5 +576,16 @@ TEST(DecodeConfig, FastEpochFractionDefaultsByTheStepsClass) {
   EXPECT_EQ(fast_epoch_fraction_for(ideal, 1), 0);
 }
 
+// The domains a step spans, known before it runs: 8 GPUs per HGX server.
+TEST(DecodeConfig, SpannedDomainsCountTheServersOfTheEpGroup) {
+  const topology::Fabric fabric = topology::load_fabric_file(std::string(MOESIM_SOURCE_DIR) +
+                                                             "/configs/fabrics/hgx-h200x9.yaml");
+  EXPECT_EQ(spanned_domains(fabric, 1), 1u);
+  EXPECT_EQ(spanned_domains(fabric, 8), 1u);
+  EXPECT_EQ(spanned_domains(fabric, 9), 2u);
+  EXPECT_EQ(spanned_domains(fabric, 64), 8u);
+  EXPECT_EQ(spanned_domains(fabric, 72), 9u);
+}
+
 }  // namespace
 }  // namespace moesim::workloads
