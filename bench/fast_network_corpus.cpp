@@ -11,6 +11,9 @@
 //   fast_network_corpus --exact-cache FILE      # reuse exact results stored in FILE (and add new)
 //   fast_network_corpus --set fast_epoch_fraction=0.1   # an override for every case (repeatable)
 //   fast_network_corpus --held-out              # the held-out cases instead (held_out())
+//   fast_network_corpus --perturb-ns 1         # instead of the fast network, exact max-min with
+//                                               # every dispatch 1 ns later: the metrics' own
+//                                               # sensitivity (docs/fast-network.md)
 //   fast_network_corpus --jobs 1 --list
 //
 // `--list` prints each case as `moesim run` arguments, so a row can be reproduced by hand with
@@ -78,6 +81,8 @@ int main(int argc, char** argv) {
   std::vector<std::string> extra;
   unsigned jobs = 2;
   bool list = false, held = false;
+  long long perturb_ns =
+      0;  // > 0: the second side is exact max-min, every dispatch this much later
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     auto next = [&]() -> std::string {
@@ -103,12 +108,14 @@ int main(int argc, char** argv) {
       list = true;
     } else if (arg == "--held-out") {
       held = true;
+    } else if (arg == "--perturb-ns") {
+      perturb_ns = std::atoll(next().c_str());
     } else {
       std::fprintf(
           stderr,
           "usage: fast_network_corpus [--filter TEXT] [--exclude TEXT] [--layers N] [--set K=V] "
           "[--exact-cache FILE] "
-          "[--jobs N] [--held-out] [--list]\n");
+          "[--jobs N] [--held-out] [--perturb-ns N] [--list]\n");
       return 2;
     }
   }
@@ -140,8 +147,8 @@ int main(int argc, char** argv) {
     header += " " + std::string(check.column) + " |";
     rule += "---:|";
   }
-  std::printf("%s epochs | exact s | fast s | |\n%s---:|---:|---:|---|\n", header.c_str(),
-              rule.c_str());
+  std::printf("%s epochs | exact s | %s s | |\n%s---:|---:|---:|---|\n", header.c_str(),
+              perturb_ns > 0 ? "perturbed" : "fast", rule.c_str());
   std::fflush(stdout);
   auto worker = [&] {
     for (;;) {
@@ -173,7 +180,14 @@ int main(int argc, char** argv) {
           }
         }
         r.exact_cached = cached;
-        r.fast = simulate(s, workloads::NetworkKind::Fast, r.fast_seconds);
+        if (perturb_ns > 0) {
+          scenario::Scenario later = s;
+          later.decode =
+              workloads::with_later_dispatches(s.decode, sim::Picoseconds{perturb_ns * 1000});
+          r.fast = simulate(later, workloads::NetworkKind::Flow, r.fast_seconds);
+        } else {
+          r.fast = simulate(s, workloads::NetworkKind::Fast, r.fast_seconds);
+        }
         r.errors = compare(r.exact, r.fast);
       } catch (const std::exception& error) {
         r.error = error.what();

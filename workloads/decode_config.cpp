@@ -144,6 +144,16 @@ double fast_epoch_fraction_for(const DecodeConfig& config, std::uint32_t domains
       default_fast_epoch_fraction(config.calibration, domains));
 }
 
+DecodeConfig with_later_dispatches(DecodeConfig config, sim::Picoseconds delay) {
+  config.calibration.dispatch_phase_overhead += delay;
+  return config;
+}
+
+bool chaotic_overlap_class(const DecodeConfig& config, std::uint32_t domains) {
+  return config.two_micro_batch_overlap && config.dispatch_mode == DispatchMode::NodeDedup &&
+         domains >= 2;
+}
+
 std::uint32_t spanned_domains(const topology::Fabric& fabric, std::uint32_t ep_size) {
   std::vector<bool> spanned(fabric.domain_count(), false);
   for (std::uint32_t gpu = 0; gpu < ep_size; ++gpu) spanned[fabric.domain_of(gpu)] = true;

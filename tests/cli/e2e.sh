@@ -182,8 +182,10 @@ grep -q '"name":"dispatch"' "$work/trace.json" || fail "trace lacks dispatch spa
 grep -q '"ph":"C","pid":3,"name":"scale-up links busy"' "$work/trace.json" || fail "trace lacks link activity"
 tail -c 4 "$work/trace.json" | grep -q ']}' || fail "trace is not terminated"
 # --check-exact: the fast network against exact max-min on the same scenario, with the spread of two
-# exact implementations beside it; a bad K refused first.
-expect 0 "fast vs exact max-min" "dispatch per GPU p99 (us)" "exact vs exact" "host seconds" -- \
+# exact implementations and of exact max-min with every dispatch 1 ns later beside it; a bad K
+# refused.
+expect 0 "fast vs exact max-min" "dispatch per GPU p99 (us)" "exact vs exact" "exact, 1 ns later" \
+  "host seconds" -- \
   run "${small[@]}" --set network=fast --check-exact 2
 expect 1 "--check-exact expects 0 (every MoE layer) or a layer count >= 2" -- \
   run "${small[@]}" --check-exact 1

@@ -556,6 +556,40 @@ TEST(DecodeStep, FastNetworkWarnsOnlyWhereItsP99IsKnownToStray) {
       << sparser;
 }
 
+// Two-batch overlap with node-dedup over several scale-up domains: exact max-min itself moves by
+// more than the bounds when every dispatch is 1 ns later, and the fast network says so at its
+// default fraction; not with one of the three conditions missing, nor under exact max-min.
+TEST(DecodeStep, FastNetworkWarnsWhereExactMaxMinIsItselfThatSensitive) {
+  const topology::Fabric fabric = tiny_fabric();  // 2 servers of 2 GPUs
+  auto warning = [&](std::uint32_t ep_size, DispatchMode mode, bool overlap, NetworkKind network) {
+    DecodeConfig c = config(ep_size, mode);
+    c.batch_per_gpu = 2;
+    c.two_micro_batch_overlap = overlap;
+    c.network = network;
+    return simulate_decode(tiny_model(fabric.gpu_count()), round_gpu(), fabric, c).network_warning;
+  };
+  const std::string chaotic = warning(4, DispatchMode::NodeDedup, true, NetworkKind::Fast);
+  EXPECT_NE(chaotic.find("two-batch overlap with node-dedup over 2 scale-up domains"),
+            std::string::npos)
+      << chaotic;
+  EXPECT_NE(chaotic.find("when every dispatch started 1 to 5 ns later"), std::string::npos)
+      << chaotic;
+  EXPECT_EQ(warning(4, DispatchMode::NodeDedup, false, NetworkKind::Fast), "");
+  EXPECT_EQ(warning(4, DispatchMode::Direct, true, NetworkKind::Fast), "");
+  EXPECT_EQ(warning(2, DispatchMode::NodeDedup, true, NetworkKind::Fast), "");  // one server
+  EXPECT_EQ(warning(4, DispatchMode::NodeDedup, true, NetworkKind::Flow), "");
+}
+
+// A later dispatch is a larger fixed cost per dispatch, nothing else.
+TEST(DecodeConfig, LaterDispatchesAddToTheDispatchPhaseOverhead) {
+  DecodeConfig c = config(4, DispatchMode::Direct);
+  c.calibration.dispatch_phase_overhead = sim::Picoseconds{5'000};
+  const DecodeConfig later = with_later_dispatches(c, sim::Picoseconds{1'000});
+  EXPECT_EQ(later.calibration.dispatch_phase_overhead, sim::Picoseconds{6'000});
+  EXPECT_EQ(later.calibration.combine_phase_overhead, c.calibration.combine_phase_overhead);
+  EXPECT_EQ(later.ep_size, 4u);
+}
+
 // Unset, the fast network's epoch fraction follows the step's class: 0.1 on an ideal-fluid
 // all-to-all over 8 or more scale-up domains, 0.2 otherwise; a set fraction is kept as it is.
 TEST(DecodeConfig, FastEpochFractionDefaultsByTheStepsClass) {
