@@ -81,8 +81,9 @@ int main(int argc, char** argv) {
   std::vector<std::string> extra;
   unsigned jobs = 2;
   bool list = false, held = false;
-  long long perturb_ns =
-      0;  // > 0: the second side is exact max-min, every dispatch this much later
+  // > 0: the second side is exact max-min with every dispatch this much later, not the fast
+  // network.
+  long long perturb_ns = 0;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     auto next = [&]() -> std::string {

@@ -147,11 +147,11 @@ double default_fast_epoch_fraction(const KernelCalibration& calibration, std::ui
 double fast_epoch_fraction_for(const DecodeConfig& config, std::uint32_t domains);
 // The same step with every dispatch `delay` later (its fixed cost grows by it): a perturbation far
 // below anything measured, so how far a metric moves under it is the metric's own sensitivity
-// (`moesim run --check-exact`, docs/fast-network.md "Exact against exact").
+// (`moesim run --check-exact`, docs/fast-network.md "A nanosecond later").
 DecodeConfig with_later_dispatches(DecodeConfig config, sim::Picoseconds delay);
 // Two-batch overlap with node-dedup over two or more scale-up domains: the class of steps on which
 // exact max-min itself was measured to move TPOT by up to 2.9 % and the per-GPU combine p50 by up
-// to 8.4 % when every dispatch is 1 to 5 ns later (docs/fast-network.md, "Exact against exact"),
+// to 8.4 % when every dispatch is 1 to 5 ns later (docs/fast-network.md, "A nanosecond later"),
 // so no model can be held to the bounds there.
 bool chaotic_overlap_class(const DecodeConfig& config, std::uint32_t domains);
 // The scale-up domains GPUs 0 .. ep_size-1 span: a step's DecodeMetrics::nodes, known before it
