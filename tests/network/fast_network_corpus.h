@@ -207,6 +207,43 @@ inline std::vector<Case> held_out() {
       {"held-out 4 2xnvl72 ep144 calibrated zipf seed 30",
        nvl72_cal,
        {x2, "ep_size=144", "routing=zipf", "zipf_exponent=1.2", "seed=30"}},
+      // Round 5 (2026-12-02, session 9), chosen before any of them was run, to test the class the
+      // fast model warns on (two-batch overlap with node-dedup over several scale-up domains:
+      // docs/fast-network.md, "A nanosecond later") on fresh steps at 2 to 18 domains, ideal and
+      // calibrated, and two steps outside it.
+      {"held-out 5 hgx-9 ep72 calibrated dedup tbo seed 31", hgx9_cal, {dedup, tbo, "seed=31"}, 0},
+      {"held-out 5 hgx-9 ep72 calibrated dedup tbo b128 seed 32",
+       hgx9_cal,
+       {dedup, tbo, "batch_per_gpu=128", "seed=32"},
+       0},
+      {"held-out 5 hgx-18 ep144 calibrated dedup tbo seed 33",
+       hgx18_cal,
+       {dedup, tbo, "seed=33"},
+       0},
+      {"held-out 5 hgx-18 ep144 calibrated dedup tbo b32 seed 34",
+       hgx18_cal,
+       {dedup, tbo, "batch_per_gpu=32", "seed=34"},
+       0},
+      {"held-out 5 hgx-18 ep96 calibrated dedup tbo seed 35",
+       hgx18_cal,
+       {"ep_size=96", dedup, tbo, "seed=35"},
+       0},
+      {"held-out 5 hgx-9 ep72 dedup tbo seed 36", hgx9, {dedup, tbo, "seed=36"}, 0},
+      {"held-out 5 hgx-18 ep144 dedup tbo seed 37",
+       hgx9,
+       {fabrics + "hgx-h200x18.yaml", "ep_size=144", dedup, tbo, "seed=37"},
+       0},
+      {"held-out 5 2xnvl72 ep144 calibrated dedup tbo seed 38",
+       nvl72_cal,
+       {x2, "ep_size=144", dedup, tbo, "seed=38"}},
+      {"held-out 5 hgx-9 ep72 calibrated zipf dedup seed 39",
+       hgx9_cal,
+       {"routing=zipf", "zipf_exponent=1.2", dedup, "seed=39"},
+       0},
+      {"held-out 5 hgx-18 ep144 calibrated tbo b128 seed 40",
+       hgx18_cal,
+       {tbo, "batch_per_gpu=128", "seed=40"},
+       0},
   };
 }
 
