@@ -204,7 +204,10 @@ int main(int argc, char** argv) {
         } else {
           std::printf("| %s | %u | %.1f |", pc.name.c_str(), layers_of(pc), p.exact.value[0]);
           for (double e : p.errors.percent) std::printf(" %+.2f %% |", e);
-          std::printf(" %g |", p.fast.epoch_fraction);
+          if (perturb_ns > 0)
+            std::printf(" – |");  // the second side ran exact max-min: no epochs
+          else
+            std::printf(" %g |", p.fast.epoch_fraction);
           std::printf(" %.2f%s | %.2f | %s |\n", p.exact_seconds, p.exact_cached ? "*" : "",
                       p.fast_seconds, p.errors.within_bounds ? "ok" : "**outside**");
         }

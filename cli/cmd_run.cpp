@@ -61,12 +61,8 @@ std::string check_exact(const Scenario& scenario, std::uint32_t layers) {
                    percent(check.of(runs[3].metrics), exact_value)});
   }
   table.add_rule();
-  std::vector<std::string> seconds{"host seconds"};
-  for (std::size_t i = 0; i < runs.size(); ++i) {
-    seconds.push_back(fmt::format("{:.2f}", runs[i].wall_seconds));
-    if (i == 1) seconds.insert(seconds.end(), {"", ""});
-  }
-  table.add_row(seconds);
+  auto seconds = [&](std::size_t run) { return fmt::format("{:.2f}", runs[run].wall_seconds); };
+  table.add_row({"host seconds", seconds(0), seconds(1), "", "", seconds(2), seconds(3)});
   return table.render("  ") +
          "  exact vs exact: a second exact max-min (the fast network re-solving at every instant) "
          "against the flow model;\n  exact, 1 ns later: the flow model with every dispatch 1 ns "
