@@ -17,28 +17,33 @@ std::string fmt_fraction(double fraction) {
   return text;
 }
 
-// network: fast with epochs sparser than its default for the step's class, where the corpus put
-// some case outside a bound (docs/fast-network.md, "Where a bound is not met"): above 0.1 on an
-// ideal-fluid all-to-all over many servers, above 0.2 on any other step.
+// network: fast with epochs sparser than its default for the step's class, where the corpus or a
+// held-out round put some case outside a bound (docs/fast-network.md, "Where a bound is not met"):
+// above 0.1 on an ideal-fluid all-to-all over many servers, above 0.05 on one over 4 to 7, above
+// 0.2 on any other step.
 std::string epoch_fraction_warning(const DecodeConfig& config, std::uint32_t domains) {
   const double fraction = fast_epoch_fraction_for(config, domains);
   const double class_default = default_fast_epoch_fraction(config.calibration, domains);
   if (fraction <= class_default) return {};
-  // What the corpus measured with sparser epochs than the class's default.
+  // What was measured with sparser epochs than the class's default.
   const bool dense = dense_epoch_class(config.calibration, domains);
-  const std::string where =
-      dense ? " on an ideal-fluid all-to-all over " + std::to_string(domains) + " scale-up domains"
-            : "";
+  const bool few = few_domain_epoch_class(config.calibration, domains);
+  const std::string where = dense || few ? " on an ideal-fluid all-to-all over " +
+                                               std::to_string(domains) + " scale-up domains"
+                                         : "";
   const std::string measured =
       dense ? "the per-GPU combine p99 up to ~15 % off exact max-min on such steps"
+      : few ? "the per-GPU dispatch p99 up to ~19 % off exact max-min on such steps"
             : "TPOT up to ~2.4 % and the per-GPU combine p50 up to ~5 % off exact max-min on "
               "a calibrated HGX step";
   const std::string default_text = fmt_fraction(class_default);
+  const std::string kept =
+      few ? " kept the held-out steps of the class on H100 and H200 servers within 10 % and 2 %"
+          : " kept every corpus case within 10 % and 2 %";
   return "network: fast with fast_epoch_fraction " + fmt_fraction(fraction) + where +
          ": sparser epochs than " + default_text + " were measured to put " + measured +
-         "; fast_epoch_fraction " + default_text +
-         " (the default here) kept every corpus case within 10 % and 2 %; see "
-         "docs/fast-network.md, or check with moesim run --check-exact K";
+         "; fast_epoch_fraction " + default_text + " (the default here)" + kept +
+         "; see docs/fast-network.md, or check with moesim run --check-exact K";
 }
 
 // network: fast on the class where exact max-min is itself that sensitive
@@ -54,12 +59,34 @@ std::string chaotic_class_warning(const DecodeConfig& config, std::uint32_t doma
          "docs/fast-network.md, or compare both on this scenario with moesim run --check-exact K";
 }
 
+// network: fast on an ideal fluid with node-dedup over 4 to 7 domains, where held-out rounds 6
+// and 7 found the per-GPU dispatch p99 off by more than its bound at every fraction tried on HGX
+// B200 servers (docs/fast-network.md, "Where a bound is not met"), while exact max-min held still
+// under both perturbations: the fast model's own error, which the user is told about.
+std::string few_domain_dedup_warning(const DecodeConfig& config, std::uint32_t domains) {
+  if (!few_domain_epoch_class(config.calibration, domains) ||
+      config.dispatch_mode != DispatchMode::NodeDedup)
+    return {};
+  return "network: fast on an ideal-fluid all-to-all with node-dedup over " +
+         std::to_string(domains) +
+         " scale-up domains: on such steps the per-GPU dispatch p99 was measured up to ~20 % above "
+         "exact max-min on 4 HGX B200 servers (3 of 5 seeds outside 10 %; the worst at every "
+         "epoch fraction from 0.2 to 0.005) and within 5 % on H100 and H200 servers; TPOT and the "
+         "p50s stayed within 1 %; see docs/fast-network.md, or check this scenario with moesim run "
+         "--check-exact K";
+}
+
 std::string fast_network_warning(const DecodeConfig& config, std::uint32_t domains) {
   if (config.network != NetworkKind::Fast) return {};
-  std::string warning = epoch_fraction_warning(config, domains);
-  const std::string chaotic = chaotic_class_warning(config, domains);
-  if (!warning.empty() && !chaotic.empty()) warning += "; and ";
-  return warning + chaotic;
+  std::string warning;
+  for (const std::string& part :
+       {epoch_fraction_warning(config, domains), few_domain_dedup_warning(config, domains),
+        chaotic_class_warning(config, domains)}) {
+    if (part.empty()) continue;
+    if (!warning.empty()) warning += "; and ";
+    warning += part;
+  }
+  return warning;
 }
 
 }  // namespace

@@ -135,8 +135,15 @@ bool dense_epoch_class(const KernelCalibration& calibration, std::uint32_t domai
   return domains >= kDenseEpochDomains && ideal_fluid(calibration);
 }
 
+bool few_domain_epoch_class(const KernelCalibration& calibration, std::uint32_t domains) {
+  return domains >= kFewDomainEpochDomains && domains < kDenseEpochDomains &&
+         ideal_fluid(calibration);
+}
+
 double default_fast_epoch_fraction(const KernelCalibration& calibration, std::uint32_t domains) {
-  return dense_epoch_class(calibration, domains) ? kDenseEpochFraction : kSparseEpochFraction;
+  if (dense_epoch_class(calibration, domains)) return kDenseEpochFraction;
+  if (few_domain_epoch_class(calibration, domains)) return kFewDomainEpochFraction;
+  return kSparseEpochFraction;
 }
 
 double fast_epoch_fraction_for(const DecodeConfig& config, std::uint32_t domains) {

@@ -133,15 +133,21 @@ class InvalidDecodeConfig : public std::invalid_argument {
 bool ideal_fluid(const KernelCalibration& calibration);
 
 // The epoch fraction of network: fast when the configuration leaves it unset: the sparsest
-// fraction that kept every corpus case of the step's class within the bounds (docs/fast-network.md,
-// "The default epoch fraction"): kDenseEpochFraction on an ideal-fluid all-to-all over
-// kDenseEpochDomains or more scale-up domains (where sparser epochs were measured to move the
-// per-GPU p99 by up to ~15 %), kSparseEpochFraction on every other step.
+// fraction that kept every measured case of the step's class within the bounds
+// (docs/fast-network.md, "The default epoch fraction"): kDenseEpochFraction on an ideal-fluid
+// all-to-all over kDenseEpochDomains or more scale-up domains (where sparser epochs were measured
+// to move the per-GPU p99 by up to ~15 %), kFewDomainEpochFraction on one over
+// kFewDomainEpochDomains up to kDenseEpochDomains - 1 (held-out round 6: the per-GPU dispatch p99
+// up to ~19 % off at 0.2), kSparseEpochFraction on every other step.
 inline constexpr double kDenseEpochFraction = 0.1;
+inline constexpr double kFewDomainEpochFraction = 0.05;
 inline constexpr double kSparseEpochFraction = 0.2;
 inline constexpr std::uint32_t kDenseEpochDomains = 8;
+inline constexpr std::uint32_t kFewDomainEpochDomains = 4;
 // The class that needs the dense fraction: ideal fluid over kDenseEpochDomains or more domains.
 bool dense_epoch_class(const KernelCalibration& calibration, std::uint32_t domains);
+// The class that needs the few-domain fraction: ideal fluid over 4 to 7 domains.
+bool few_domain_epoch_class(const KernelCalibration& calibration, std::uint32_t domains);
 double default_fast_epoch_fraction(const KernelCalibration& calibration, std::uint32_t domains);
 // The configured fraction, or the default above.
 double fast_epoch_fraction_for(const DecodeConfig& config, std::uint32_t domains);

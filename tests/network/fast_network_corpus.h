@@ -102,6 +102,8 @@ inline std::vector<Case> corpus() {
 // of sample. They sit on both sides of its class boundary (ideal fluid at 7 and 8 scale-up domains)
 // and add calibrated HGX steps at other batches, seeds, EP sizes and with overlap.
 inline std::vector<Case> held_out() {
+  const std::string kimi = "model=configs/models/kimi-k2.yaml";
+  const std::string glm = "model=configs/models/glm-4.5.yaml";
   return {
       {"held-out hgx-9 ep56 b64", hgx9, {"ep_size=56"}, 0},
       {"held-out hgx-9 ep64 b32 uniform", hgx9, {"ep_size=64", "batch_per_gpu=32", uniform}, 0},
@@ -244,6 +246,85 @@ inline std::vector<Case> held_out() {
        hgx18_cal,
        {tbo, "batch_per_gpu=128", "seed=40"},
        0},
+      // Round 6 (2026-12-02, session 10), chosen before any of them was run: what every earlier
+      // case held fixed. Other models (Kimi K2, GLM-4.5, Qwen3: other expert counts, no group
+      // limit, other hidden sizes), other hardware (GB300, H800 on 32 servers, B200 and H100
+      // servers, Kimi K2 over CloudMatrix384), batch 4 on HGX and 36 servers at batch 32.
+      // Case 11's batch is the largest power of two that fits GLM-4.5's cache in an H100 (28).
+      {"held-out 6 hgx-9 ep72 calibrated kimi-k2 seed 41", hgx9_cal, {kimi, "seed=41"}, 0},
+      {"held-out 6 hgx-9 ep40 calibrated glm-4.5 seed 42",
+       hgx9_cal,
+       {glm, "ep_size=40", "seed=42"},
+       0},
+      {"held-out 6 hgx-9 ep64 calibrated qwen3 tbo seed 43",
+       hgx9_cal,
+       {"model=configs/models/qwen3-235b-a22b.yaml", "ep_size=64", tbo, "seed=43"},
+       0},
+      {"held-out 6 nvl72 ep72 calibrated kimi-k2 b128 seed 44",
+       nvl72_cal,
+       {kimi, "batch_per_gpu=128", "seed=44"}},
+      {"held-out 6 gb300-nvl72 ep72 calibrated seed 45",
+       nvl72_cal,
+       {fabrics + "gb300-nvl72.yaml", "gpu=configs/hardware/gb300.yaml", "seed=45"}},
+      {"held-out 6 cm384 ep384 kimi-k2 seed 46",
+       nvl72,
+       {fabrics + "cloudmatrix384.yaml", "gpu=configs/hardware/ascend-910c.yaml", kimi,
+        "ep_size=384", "seed=46"}},
+      {"held-out 6 hgx-h800-32 ep256 calibrated b32 seed 47",
+       hgx18_cal,
+       {fabrics + "hgx-h800x32.yaml", "gpu=configs/hardware/h800-sxm.yaml", "ep_size=256",
+        "batch_per_gpu=32", "seed=47"},
+       0},
+      {"held-out 6 hgx-9 ep72 calibrated b4 seed 48", hgx9_cal, {"batch_per_gpu=4", "seed=48"}, 0},
+      {"held-out 6 hgx-36 ep288 b32 seed 49",
+       hgx9,
+       {fabrics + "hgx-h200x36.yaml", "ep_size=288", "redundant_slots_per_gpu=1",
+        "batch_per_gpu=32", "seed=49"},
+       0},
+      {"held-out 6 hgx-b200-4 ep32 dedup seed 50",
+       hgx9,
+       {fabrics + "hgx-b200x4.yaml", "gpu=configs/hardware/b200-sxm.yaml", "ep_size=32", dedup,
+        "seed=50"},
+       0},
+      {"held-out 6 hgx-h100-4 ep32 calibrated glm-4.5 b16 tbo seed 51",
+       hgx9_cal,
+       {fabrics + "hgx-h100x4.yaml", "gpu=configs/hardware/h100-sxm.yaml", glm, "ep_size=32",
+        "batch_per_gpu=16", tbo, "seed=51"},
+       0},
+      // Round 7 (2026-12-02, session 10), chosen before any of them was run, to test the default
+      // set from round 6's miss (fast_epoch_fraction 0.05 on an ideal fluid over 4 to 7 scale-up
+      // domains) on fresh steps of that class: H200, B200 and H100 servers, EP32 to 56, direct and
+      // node-dedup, Zipf, batch 8 to 128, one with two-batch overlap.
+      {"held-out 7 hgx-9 ep32 dedup seed 61", hgx9, {"ep_size=32", dedup, "seed=61"}, 0},
+      {"held-out 7 hgx-9 ep40 dedup seed 62", hgx9, {"ep_size=40", dedup, "seed=62"}, 0},
+      {"held-out 7 hgx-9 ep48 dedup b32 seed 63",
+       hgx9,
+       {"ep_size=48", dedup, "batch_per_gpu=32", "seed=63"},
+       0},
+      {"held-out 7 hgx-9 ep56 dedup b128 seed 64",
+       hgx9,
+       {"ep_size=56", dedup, "batch_per_gpu=128", "seed=64"},
+       0},
+      {"held-out 7 hgx-b200-4 ep32 dedup seed 65",
+       hgx9,
+       {fabrics + "hgx-b200x4.yaml", "gpu=configs/hardware/b200-sxm.yaml", "ep_size=32", dedup,
+        "seed=65"},
+       0},
+      {"held-out 7 hgx-b200-4 ep32 seed 66",
+       hgx9,
+       {fabrics + "hgx-b200x4.yaml", "gpu=configs/hardware/b200-sxm.yaml", "ep_size=32", "seed=66"},
+       0},
+      {"held-out 7 hgx-h100-4 ep32 dedup seed 67",
+       hgx9,
+       {fabrics + "hgx-h100x4.yaml", "gpu=configs/hardware/h100-sxm.yaml", "ep_size=32", dedup,
+        "seed=67"},
+       0},
+      {"held-out 7 hgx-9 ep40 zipf seed 68",
+       hgx9,
+       {"ep_size=40", "routing=zipf", "zipf_exponent=1.2", "seed=68"},
+       0},
+      {"held-out 7 hgx-9 ep48 dedup tbo seed 69", hgx9, {"ep_size=48", dedup, tbo, "seed=69"}, 0},
+      {"held-out 7 hgx-9 ep32 b8 seed 70", hgx9, {"ep_size=32", "batch_per_gpu=8", "seed=70"}, 0},
   };
 }
 

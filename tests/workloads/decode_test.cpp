@@ -530,10 +530,10 @@ TEST(DecodeStep, FastNetworkWarnsOnlyWhereItsP99IsKnownToStray) {
     text.replace(text.find("servers: 2"), 10, "servers: " + std::to_string(servers));
     return topology::load_fabric(input::Mapping::load_string(text, "tiny.yaml"));
   };
-  const topology::Fabric eight = fabric_of(8), four = fabric_of(4);
+  const topology::Fabric eight = fabric_of(8), four = fabric_of(4), two = fabric_of(2);
   auto warning = [&](const topology::Fabric& fabric, std::optional<double> fraction,
-                     bool calibrated) {
-    DecodeConfig c = config(fabric.gpu_count(), DispatchMode::Direct);
+                     bool calibrated, DispatchMode mode = DispatchMode::Direct) {
+    DecodeConfig c = config(fabric.gpu_count(), mode);
     c.network = NetworkKind::Fast;
     c.fast_epoch_fraction = fraction;
     if (calibrated) c.calibration.dispatch_phase_overhead = sim::Picoseconds{1'000'000};
@@ -541,7 +541,7 @@ TEST(DecodeStep, FastNetworkWarnsOnlyWhereItsP99IsKnownToStray) {
   };
   // The default (unset) never warns: it is the class's measured fraction.
   EXPECT_EQ(DecodeConfig{}.fast_epoch_fraction, std::nullopt);
-  for (const topology::Fabric* fabric : {&eight, &four})
+  for (const topology::Fabric* fabric : {&eight, &four, &two})
     for (bool calibrated : {false, true})
       EXPECT_EQ(warning(*fabric, std::nullopt, calibrated), "") << calibrated;
   const std::string sparse = warning(eight, 0.2, false);
@@ -549,7 +549,30 @@ TEST(DecodeStep, FastNetworkWarnsOnlyWhereItsP99IsKnownToStray) {
             std::string::npos)
       << sparse;
   EXPECT_EQ(warning(eight, 0.2, true), "");
-  EXPECT_EQ(warning(four, 0.2, false), "");
+  // Over 4 to 7 domains the ideal fluid's default is 0.05 (held-out round 6: dispatch p99).
+  const std::string few = warning(four, 0.1, false);
+  EXPECT_NE(few.find("fast_epoch_fraction 0.1 on an ideal-fluid all-to-all over 4 scale-up"),
+            std::string::npos)
+      << few;
+  EXPECT_NE(few.find("dispatch p99 up to ~19 %"), std::string::npos) << few;
+  EXPECT_EQ(warning(four, 0.05, false), "");
+  EXPECT_EQ(warning(four, 0.2, true), "");
+  EXPECT_EQ(warning(two, 0.2, false), "");
+  // With node-dedup over 4 to 7 domains the ideal fluid warns at any fraction (held-out rounds 6
+  // and 7: the dispatch p99 on HGX B200 servers); calibrated, over 2 domains or direct it does not.
+  const std::string dedup = warning(four, std::nullopt, false, DispatchMode::NodeDedup);
+  EXPECT_NE(dedup.find("node-dedup over 4 scale-up domains"), std::string::npos) << dedup;
+  EXPECT_NE(dedup.find("dispatch p99 was measured up to ~20 %"), std::string::npos) << dedup;
+  EXPECT_EQ(warning(four, 0.05, false, DispatchMode::NodeDedup), dedup);
+  EXPECT_EQ(warning(four, std::nullopt, true, DispatchMode::NodeDedup), "");
+  EXPECT_EQ(warning(two, std::nullopt, false, DispatchMode::NodeDedup), "");
+  // Two warnings at once are joined.
+  const std::string both = warning(four, 0.2, false, DispatchMode::NodeDedup);
+  EXPECT_NE(both.find("over 4 scale-up domains: sparser epochs than 0.05"), std::string::npos)
+      << both;
+  EXPECT_NE(both.find("; and network: fast on an ideal-fluid all-to-all with node-dedup"),
+            std::string::npos)
+      << both;
   // Above 0.2 every class warns.
   const std::string sparser = warning(four, 0.4, true);
   EXPECT_NE(sparser.find("fast_epoch_fraction 0.4: sparser epochs than 0.2"), std::string::npos)
@@ -591,13 +614,19 @@ TEST(DecodeConfig, LaterDispatchesAddToTheDispatchPhaseOverhead) {
 }
 
 // Unset, the fast network's epoch fraction follows the step's class: 0.1 on an ideal-fluid
-// all-to-all over 8 or more scale-up domains, 0.2 otherwise; a set fraction is kept as it is.
+// all-to-all over 8 or more scale-up domains, 0.05 on one over 4 to 7, 0.2 otherwise; a set
+// fraction is kept as it is.
 TEST(DecodeConfig, FastEpochFractionDefaultsByTheStepsClass) {
   DecodeConfig ideal;
   EXPECT_EQ(fast_epoch_fraction_for(ideal, 8), 0.1);
   EXPECT_EQ(fast_epoch_fraction_for(ideal, 18), 0.1);
-  EXPECT_EQ(fast_epoch_fraction_for(ideal, 7), 0.2);
+  EXPECT_EQ(fast_epoch_fraction_for(ideal, 7), 0.05);
+  EXPECT_EQ(fast_epoch_fraction_for(ideal, 4), 0.05);
+  EXPECT_EQ(fast_epoch_fraction_for(ideal, 3), 0.2);
   EXPECT_EQ(fast_epoch_fraction_for(ideal, 1), 0.2);
+  DecodeConfig few_calibrated;
+  few_calibrated.calibration.bandwidth_fraction[1] = 0.9;
+  EXPECT_EQ(fast_epoch_fraction_for(few_calibrated, 4), 0.2);
   DecodeConfig calibrated;
   calibrated.calibration.message_overhead[0] = sim::Picoseconds{1};
   EXPECT_EQ(fast_epoch_fraction_for(calibrated, 18), 0.2);
