@@ -119,11 +119,13 @@ extern const CommandSpec run_command{
         "fabric=configs/fabrics/x.yaml.\n"
         "--trace writes a Chrome trace-event JSON of the GPU compute and communication timeline "
         "(ui.perfetto.dev).\n"
-        "--check-exact K simulates the scenario three times more with K MoE layers (0 = all): with "
+        "--check-exact K simulates the scenario four times more with K MoE layers (0 = all): with "
         "the exact flow model,\n"
-        "the fast one (network: fast) and a second exact max-min, and prints how far the fast "
-        "model's TPOT and per-GPU\n"
-        "latencies are from exact next to how far the two exact ones are from each other.",
+        "the fast one (network: fast), a second exact max-min and the flow model with every "
+        "dispatch 1 ns later, and\n"
+        "prints how far the fast model's TPOT and per-GPU latencies are from exact next to how far "
+        "the two perturbed\n"
+        "exact runs are from the first.",
     .options = {{"json", "", "one JSON object (names carry units: _us, _bytes, _per_second)"},
                 {"csv", "", "a CSV header and one row"},
                 {"trace", "FILE", "write a Chrome/Perfetto trace of the simulated timeline"},
