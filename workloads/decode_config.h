@@ -138,7 +138,8 @@ bool ideal_fluid(const KernelCalibration& calibration);
 // all-to-all over kDenseEpochDomains or more scale-up domains (where sparser epochs were measured
 // to move the per-GPU p99 by up to ~15 %), kFewDomainEpochFraction on one over
 // kFewDomainEpochDomains up to kDenseEpochDomains - 1 (held-out round 6: the per-GPU dispatch p99
-// up to ~19 % off at 0.2), kSparseEpochFraction on every other step.
+// up to ~19 % off at 0.2 on H200 servers; on HGX B200 servers with node-dedup no fraction was
+// enough, and network: fast warns there), kSparseEpochFraction on every other step.
 inline constexpr double kDenseEpochFraction = 0.1;
 inline constexpr double kFewDomainEpochFraction = 0.05;
 inline constexpr double kSparseEpochFraction = 0.2;
