@@ -25,21 +25,26 @@ std::string epoch_fraction_warning(const DecodeConfig& config, std::uint32_t dom
   const double fraction = fast_epoch_fraction_for(config, domains);
   const double class_default = default_fast_epoch_fraction(config.calibration, domains);
   if (fraction <= class_default) return {};
-  // What was measured with sparser epochs than the class's default.
-  const bool dense = dense_epoch_class(config.calibration, domains);
-  const bool few = few_domain_epoch_class(config.calibration, domains);
-  const std::string where = dense || few ? " on an ideal-fluid all-to-all over " +
-                                               std::to_string(domains) + " scale-up domains"
-                                         : "";
-  const std::string measured =
-      dense ? "the per-GPU combine p99 up to ~15 % off exact max-min on such steps"
-      : few ? "the per-GPU dispatch p99 up to ~19 % off exact max-min on such steps"
-            : "TPOT up to ~2.4 % and the per-GPU combine p50 up to ~5 % off exact max-min on "
-              "a calibrated HGX step";
+  // What was measured with sparser epochs than the class's default, and what its default kept.
+  const FastEpochClass step_class = fast_epoch_class(config.calibration, domains);
+  std::string where, measured, kept = " kept every corpus case within 10 % and 2 %";
+  switch (step_class) {
+    case FastEpochClass::DenseIdealFluid:
+      measured = "the per-GPU combine p99 up to ~15 % off exact max-min on such steps";
+      break;
+    case FastEpochClass::FewDomainIdealFluid:
+      measured = "the per-GPU dispatch p99 up to ~19 % off exact max-min on such steps";
+      kept = " kept the held-out steps of the class on H100 and H200 servers within 10 % and 2 %";
+      break;
+    case FastEpochClass::Other:
+      measured =
+          "TPOT up to ~2.4 % and the per-GPU combine p50 up to ~5 % off exact max-min on a "
+          "calibrated HGX step";
+      break;
+  }
+  if (step_class != FastEpochClass::Other)
+    where = " on an ideal-fluid all-to-all over " + std::to_string(domains) + " scale-up domains";
   const std::string default_text = fmt_fraction(class_default);
-  const std::string kept =
-      few ? " kept the held-out steps of the class on H100 and H200 servers within 10 % and 2 %"
-          : " kept every corpus case within 10 % and 2 %";
   return "network: fast with fast_epoch_fraction " + fmt_fraction(fraction) + where +
          ": sparser epochs than " + default_text + " were measured to put " + measured +
          "; fast_epoch_fraction " + default_text + " (the default here)" + kept +
@@ -64,7 +69,7 @@ std::string chaotic_class_warning(const DecodeConfig& config, std::uint32_t doma
 // B200 servers (docs/fast-network.md, "Where a bound is not met"), while exact max-min held still
 // under both perturbations: the fast model's own error, which the user is told about.
 std::string few_domain_dedup_warning(const DecodeConfig& config, std::uint32_t domains) {
-  if (!few_domain_epoch_class(config.calibration, domains) ||
+  if (fast_epoch_class(config.calibration, domains) != FastEpochClass::FewDomainIdealFluid ||
       config.dispatch_mode != DispatchMode::NodeDedup)
     return {};
   return "network: fast on an ideal-fluid all-to-all with node-dedup over " +

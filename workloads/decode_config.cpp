@@ -131,18 +131,21 @@ bool ideal_fluid(const KernelCalibration& c) {
          c.combine_phase_overhead == sim::Picoseconds{0};
 }
 
-bool dense_epoch_class(const KernelCalibration& calibration, std::uint32_t domains) {
-  return domains >= kDenseEpochDomains && ideal_fluid(calibration);
-}
-
-bool few_domain_epoch_class(const KernelCalibration& calibration, std::uint32_t domains) {
-  return domains >= kFewDomainEpochDomains && domains < kDenseEpochDomains &&
-         ideal_fluid(calibration);
+FastEpochClass fast_epoch_class(const KernelCalibration& calibration, std::uint32_t domains) {
+  if (domains < kFewDomainEpochDomains || !ideal_fluid(calibration)) return FastEpochClass::Other;
+  return domains >= kDenseEpochDomains ? FastEpochClass::DenseIdealFluid
+                                       : FastEpochClass::FewDomainIdealFluid;
 }
 
 double default_fast_epoch_fraction(const KernelCalibration& calibration, std::uint32_t domains) {
-  if (dense_epoch_class(calibration, domains)) return kDenseEpochFraction;
-  if (few_domain_epoch_class(calibration, domains)) return kFewDomainEpochFraction;
+  switch (fast_epoch_class(calibration, domains)) {
+    case FastEpochClass::DenseIdealFluid:
+      return kDenseEpochFraction;
+    case FastEpochClass::FewDomainIdealFluid:
+      return kFewDomainEpochFraction;
+    case FastEpochClass::Other:
+      break;
+  }
   return kSparseEpochFraction;
 }
 

@@ -145,10 +145,13 @@ inline constexpr double kFewDomainEpochFraction = 0.05;
 inline constexpr double kSparseEpochFraction = 0.2;
 inline constexpr std::uint32_t kDenseEpochDomains = 8;
 inline constexpr std::uint32_t kFewDomainEpochDomains = 4;
-// The class that needs the dense fraction: ideal fluid over kDenseEpochDomains or more domains.
-bool dense_epoch_class(const KernelCalibration& calibration, std::uint32_t domains);
-// The class that needs the few-domain fraction: ideal fluid over 4 to 7 domains.
-bool few_domain_epoch_class(const KernelCalibration& calibration, std::uint32_t domains);
+// The step's class for the default above.
+enum class FastEpochClass : std::uint8_t {
+  DenseIdealFluid,      // ideal fluid over kDenseEpochDomains or more domains
+  FewDomainIdealFluid,  // ideal fluid over kFewDomainEpochDomains to kDenseEpochDomains - 1
+  Other,
+};
+FastEpochClass fast_epoch_class(const KernelCalibration& calibration, std::uint32_t domains);
 double default_fast_epoch_fraction(const KernelCalibration& calibration, std::uint32_t domains);
 // The configured fraction, or the default above.
 double fast_epoch_fraction_for(const DecodeConfig& config, std::uint32_t domains);
