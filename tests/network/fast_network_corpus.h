@@ -104,6 +104,10 @@ inline std::vector<Case> corpus() {
 inline std::vector<Case> held_out() {
   const std::string kimi = "model=configs/models/kimi-k2.yaml";
   const std::string glm = "model=configs/models/glm-4.5.yaml";
+  const std::string b200x4 = fabrics + "hgx-b200x4.yaml",
+                    b200 = "gpu=configs/hardware/b200-sxm.yaml";
+  const std::string h100x4 = fabrics + "hgx-h100x4.yaml",
+                    h100 = "gpu=configs/hardware/h100-sxm.yaml";
   return {
       {"held-out hgx-9 ep56 b64", hgx9, {"ep_size=56"}, 0},
       {"held-out hgx-9 ep64 b32 uniform", hgx9, {"ep_size=64", "batch_per_gpu=32", uniform}, 0},
@@ -283,13 +287,11 @@ inline std::vector<Case> held_out() {
        0},
       {"held-out 6 hgx-b200-4 ep32 dedup seed 50",
        hgx9,
-       {fabrics + "hgx-b200x4.yaml", "gpu=configs/hardware/b200-sxm.yaml", "ep_size=32", dedup,
-        "seed=50"},
+       {b200x4, b200, "ep_size=32", dedup, "seed=50"},
        0},
       {"held-out 6 hgx-h100-4 ep32 calibrated glm-4.5 b16 tbo seed 51",
        hgx9_cal,
-       {fabrics + "hgx-h100x4.yaml", "gpu=configs/hardware/h100-sxm.yaml", glm, "ep_size=32",
-        "batch_per_gpu=16", tbo, "seed=51"},
+       {h100x4, h100, glm, "ep_size=32", "batch_per_gpu=16", tbo, "seed=51"},
        0},
       // Round 7 (2026-12-02, session 10), chosen before any of them was run, to test the default
       // set from round 6's miss (fast_epoch_fraction 0.05 on an ideal fluid over 4 to 7 scale-up
@@ -307,17 +309,12 @@ inline std::vector<Case> held_out() {
        0},
       {"held-out 7 hgx-b200-4 ep32 dedup seed 65",
        hgx9,
-       {fabrics + "hgx-b200x4.yaml", "gpu=configs/hardware/b200-sxm.yaml", "ep_size=32", dedup,
-        "seed=65"},
+       {b200x4, b200, "ep_size=32", dedup, "seed=65"},
        0},
-      {"held-out 7 hgx-b200-4 ep32 seed 66",
-       hgx9,
-       {fabrics + "hgx-b200x4.yaml", "gpu=configs/hardware/b200-sxm.yaml", "ep_size=32", "seed=66"},
-       0},
+      {"held-out 7 hgx-b200-4 ep32 seed 66", hgx9, {b200x4, b200, "ep_size=32", "seed=66"}, 0},
       {"held-out 7 hgx-h100-4 ep32 dedup seed 67",
        hgx9,
-       {fabrics + "hgx-h100x4.yaml", "gpu=configs/hardware/h100-sxm.yaml", "ep_size=32", dedup,
-        "seed=67"},
+       {h100x4, h100, "ep_size=32", dedup, "seed=67"},
        0},
       {"held-out 7 hgx-9 ep40 zipf seed 68",
        hgx9,
